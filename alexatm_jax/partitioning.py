@@ -1,0 +1,125 @@
+"""Device mesh and logical axis rules: the only place that decides how arrays are sharded (T5X style).
+
+Model code names axes logically (`batch`, `length`, `embed`, `mlp`, `heads`, `kv`, `vocab`, `layers`, ...);
+a `Partitioner` maps them onto a mesh with axes `data`, `fsdp`, `tensor` by rules that gin sets
+(`gin/partitioning/{dp,fsdp,fsdp_tp}.gin`). The same model runs on one device or many.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+MESH_AXES = ("data", "fsdp", "tensor")
+LogicalRules = Sequence[tuple[str, Any]]
+
+# Pure data parallelism: only the batch is split, parameters are replicated.
+DATA_PARALLEL_RULES: LogicalRules = (("batch", ("data", "fsdp")),)
+# Fully sharded data parallelism: parameters split along `embed` over `fsdp` (ZeRO-3 as the paper used).
+FSDP_RULES: LogicalRules = (("batch", ("data", "fsdp")), ("embed", "fsdp"), ("vocab", "tensor"))
+# FSDP plus tensor (Megatron-style) parallelism over heads, FFN and vocabulary.
+FSDP_TP_RULES: LogicalRules = (
+    ("batch", ("data", "fsdp")),
+    ("embed", "fsdp"),
+    ("heads", "tensor"),
+    ("mlp", "tensor"),
+    ("vocab", "tensor"),
+)
+
+
+def resolve_mesh_shape(mesh_shape: Sequence[int], num_devices: int) -> tuple[int, ...]:
+    """Fills the single -1 in `mesh_shape` so the product equals `num_devices`; explains a mismatch."""
+    shape = list(mesh_shape)
+    if len(shape) != len(MESH_AXES):
+        raise ValueError(f"mesh_shape needs {len(MESH_AXES)} sizes for axes {MESH_AXES}, got {tuple(shape)}.")
+    if shape.count(-1) > 1:
+        raise ValueError(f"mesh_shape {tuple(shape)} has more than one -1: only one axis can fill the rest.")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if num_devices % known:
+            raise ValueError(f"mesh_shape {tuple(shape)} cannot fill {num_devices} devices: {num_devices} is "
+                             f"not divisible by {known}.")
+        shape[shape.index(-1)] = num_devices // known
+    if math.prod(shape) != num_devices:
+        raise ValueError(f"mesh_shape {tuple(shape)} covers {math.prod(shape)} devices but {num_devices} are "
+                         "available: use -1 for one axis, e.g. --gin.Partitioner.mesh_shape=\"(-1, 1, 1)\".")
+    return tuple(shape)
+
+
+def make_mesh(mesh_shape: Sequence[int] = (-1, 1, 1), devices: Sequence[Any] | None = None) -> Mesh:
+    """A mesh over all devices of all processes (or `devices`), axes `data`, `fsdp`, `tensor`.
+
+    Built as a plain `Mesh` (auto axis types): linen's logical constraints inside `nn.scan` need that.
+    """
+    devices = list(jax.devices() if devices is None else devices)
+    shape = resolve_mesh_shape(mesh_shape, len(devices))
+    try:
+        from jax.experimental import mesh_utils
+
+        grid = mesh_utils.create_device_mesh(shape, devices=devices, allow_split_physical_axes=True)
+    except Exception:  # Simulated or unusual topologies: a plain reshape is always valid.
+        grid = np.asarray(devices, dtype=object).reshape(shape)
+    return Mesh(grid, MESH_AXES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Partitioner:
+    """Mesh plus logical axis rules; turns logical axis trees into shardings."""
+
+    mesh_shape: tuple[int, ...] = (-1, 1, 1)
+    logical_axis_rules: LogicalRules = FSDP_RULES
+
+    @functools.cached_property
+    def mesh(self) -> Mesh:
+        return make_mesh(self.mesh_shape)
+
+    @property
+    def rules(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((name, axes) for name, axes in self.logical_axis_rules)
+
+    def shardings(self, logical_specs: Any) -> Any:
+        """A tree of `NamedSharding`s from a tree of logical `PartitionSpec`s (e.g. `model.logical_axes()`)."""
+        return nn.logical_to_mesh_sharding(logical_specs, self.mesh, self.rules)
+
+    def sharding(self, *logical_axes: str | None) -> NamedSharding:
+        return NamedSharding(self.mesh, nn.logical_to_mesh_axes(logical_axes, self.rules))
+
+    @property
+    def batch_sharding(self) -> NamedSharding:
+        """How [batch, ...] input arrays are split: the leading axis over the `batch` rule."""
+        return self.sharding("batch")
+
+    @property
+    def replicated(self) -> NamedSharding:
+        return NamedSharding(self.mesh, PartitionSpec())
+
+    @property
+    def batch_divisor(self) -> int:
+        """Global batch sizes must be a multiple of this (the devices the batch is split over)."""
+        spec = self.batch_sharding.spec[0] if self.batch_sharding.spec else None
+        axes = (spec,) if isinstance(spec, str) else tuple(spec or ())
+        return math.prod(self.mesh.shape[a] for a in axes)
+
+    @contextlib.contextmanager
+    def activation_context(self) -> Iterator[None]:
+        """Mesh and rules in scope, so `nn.with_logical_constraint` inside the model takes effect."""
+        with self.mesh, nn.logical_axis_rules(self.rules):
+            yield
+
+
+def shard_batch(batch: dict[str, np.ndarray], sharding: NamedSharding) -> dict[str, jax.Array]:
+    """Places a host-local numpy batch on the mesh (each process gives its own slice of the global batch)."""
+    if jax.process_count() == 1:
+        return {k: jax.device_put(v, sharding) for k, v in batch.items()}
+    return {
+        k: jax.make_array_from_process_local_data(sharding, v) for k, v in batch.items()
+    }

@@ -43,8 +43,8 @@ def stack_layers(params: dict[str, Any]) -> dict[str, Any]:
         if indices != list(range(len(indices))):
             raise ValueError(f"{name} layers are not numbered 0..{len(indices) - 1}: found {indices}.")
         layers = [sub.pop(f"layers_{i}") for i in indices]
-        xp = _array_module(layers[0])
-        sub["stack"] = {"layers": _map_many(lambda *xs: xp.stack(xs), layers)}
+        stack = _array_module(layers[0]).stack
+        sub["stack"] = {"layers": _map_many(lambda *xs, stack=stack: stack(xs), layers)}
         out[name] = sub
     return out
 

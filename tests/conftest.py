@@ -1,0 +1,32 @@
+"""Shared fixtures: tiny model configs and parameters, so every test runs in seconds on CPU."""
+
+from __future__ import annotations
+
+import os
+
+# Interpret-mode kernels must run on the CPU even on a GPU machine (FACTS: interpret mode does not move them).
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import flax.linen as nn  # noqa: E402
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+from alexatm_jax.config import ModelConfig  # noqa: E402
+from alexatm_jax.models import EncoderDecoderModel  # noqa: E402
+
+TINY = dict(
+    vocab_size=64, d_model=32, num_encoder_layers=2, num_decoder_layers=2, num_encoder_heads=4,
+    num_decoder_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=48, max_position_embeddings=64,
+)
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    return ModelConfig(**TINY)
+
+
+@pytest.fixture
+def tiny_model_and_params(tiny_config):
+    model = EncoderDecoderModel(tiny_config)
+    params = nn.meta.unbox(model.init(jax.random.PRNGKey(0)))
+    return model, params

@@ -97,7 +97,8 @@ def test_packed_segments_equal_separate_examples(tiny_model_and_params):
     }
     logits = model.logits(params, packed)[0]
     for enc, dec, sl in ((a_enc, a_dec, slice(0, 3)), (b_enc, b_dec, slice(3, 7))):
-        single = {"encoder_input_tokens": enc[None].astype(np.int32), "decoder_input_tokens": dec[None].astype(np.int32)}
+        single = {"encoder_input_tokens": enc[None].astype(np.int32),
+                  "decoder_input_tokens": dec[None].astype(np.int32)}
         np.testing.assert_allclose(logits[sl], model.logits(params, single)[0], atol=1e-5)
 
 

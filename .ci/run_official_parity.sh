@@ -37,4 +37,4 @@ fi
 cd "$REPO"
 # --noconftest: tests/conftest.py imports JAX, which the reference venv does not have.
 ALEXATM_JAX_PYTHON="$MAIN_PYTHON" "$VENV/bin/python" -m pytest --noconftest -p no:cacheprovider -m official \
-  tests/alexatm_jax/test_official_parity.py "$@"
+  tests/alexatm_jax/test_official_parity.py tests/alexatm_jax/test_official_decoding.py "$@"

@@ -1,12 +1,21 @@
-"""The public Python API: `load()` a checkpoint and get a `Seq2SeqLM`.
+"""The public Python API: `load()` a checkpoint and get a `Seq2SeqLM` that scores and generates.
 
 `load` reads a directory written by the converter or a training `MODEL_DIR` (latest complete step); its model
 config is stored beside the parameters, and keyword overrides change run-time fields such as `attention_impl`.
+With a `partitioner`, parameters are restored sharded over its mesh by the training rules, so a model too big
+for one device runs across several.
+
+Inputs are strings (tokenised with the checkpoint's vocabulary; strings come back) or lists of token ids (used
+as they are; token-id lists come back). Batches are padded to power-of-two lengths and sizes so that a stream of
+requests compiles a handful of functions, not one per request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +23,57 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alexatm_jax import checkpoints
+from alexatm_jax import checkpoints, decoding
+from alexatm_jax import tokenizer as tok
 from alexatm_jax.config import ModelConfig
 from alexatm_jax.models import EncoderDecoderModel
+from alexatm_jax.partitioning import Partitioner
+
+TRUNCATIONS = ("left", "error")
+MIN_BUCKET = 8
 
 
 class Seq2SeqLM:
-    """A loaded model: config, parameters and the calls users make (`logits`; decoding adds more)."""
+    """A loaded model: config, parameters, vocabulary and the calls users make (`logits`, `score`, `generate`)."""
 
-    def __init__(self, config: ModelConfig, params: Any, *, vocab_path: str | None = None):
+    def __init__(self, config: ModelConfig, params: Any, *, vocab_path: str | None = None,
+                 partitioner: Partitioner | None = None):
         self.config = config
         self.params = params
         self.vocab_path = vocab_path
+        self.partitioner = partitioner
         self.model = EncoderDecoderModel(config)
+
+    @functools.cached_property
+    def tokenizer(self) -> Any | None:
+        """The SentencePiece tokenizer of `vocab_path` (None without a vocabulary: token ids only)."""
+        if self.vocab_path is None:
+            return None
+        tokenizer = tok.load_tokenizer(self.vocab_path)
+        if tokenizer.vocab_size > self.config.vocab_size:
+            raise ValueError(f"The vocabulary {self.vocab_path} has {tokenizer.vocab_size} pieces but the model's "
+                             f"vocab_size is {self.config.vocab_size}: load(..., vocab_path=...) with the "
+                             "vocabulary the checkpoint was trained with.")
+        return tokenizer
 
     @functools.cached_property
     def _logits_fn(self):
         return jax.jit(self.model.logits)
+
+    def _context(self):
+        return self.partitioner.activation_context() if self.partitioner else contextlib.nullcontext()
+
+    def _put(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        if self.partitioner is None:
+            return batch
+        return {k: jax.device_put(v, self.partitioner.batch_sharding) for k, v in batch.items()}
+
+    def _batch_rows(self, n: int) -> int:
+        rows = _bucket(n, minimum=1)
+        if self.partitioner is not None:  # Every device of the batch axes gets rows (padding rows if needed).
+            d = self.partitioner.batch_divisor
+            rows = -(-rows // d) * d
+        return rows
 
     def logits(self, encoder_input_tokens: Any, decoder_input_tokens: Any,
                encoder_mask: Any | None = None) -> np.ndarray:
@@ -56,14 +99,173 @@ class Seq2SeqLM:
         if segment.shape != enc.shape:
             raise ValueError(f"encoder_mask shape {segment.shape} differs from encoder_input_tokens {enc.shape}.")
         batch = {"encoder_input_tokens": enc, "decoder_input_tokens": dec, "encoder_segment_ids": segment}
-        return np.asarray(self._logits_fn(self.params, batch), dtype=np.float32)
+        with self._context():
+            return np.asarray(self._logits_fn(self.params, batch), dtype=np.float32)
+
+    # ----- inputs -----
+    def _encode_inputs(self, inputs: Any, mode: str | None, *, max_input_length: int | None,
+                       truncation: str) -> tuple[list[list[int]], list[bool], bool, bool]:
+        """Token ids of every input (truncated), which were truncated, whether text, whether a single input."""
+        examples, single, is_text = _normalise(inputs, "inputs")
+        if is_text:
+            ids = tok.encode_inputs(self._require_tokenizer("string inputs"), examples, mode)
+        else:
+            ids = [self._check_ids(x, f"Input {i}") for i, x in enumerate(examples)]
+            for i, x in enumerate(ids):
+                if not x:
+                    raise ValueError(f"Input {i} is an empty token list: give every input at least one token.")
+        limit = self.config.max_position_embeddings
+        max_input_length = max_input_length or limit
+        if not 1 <= max_input_length <= limit:
+            raise ValueError(f"max_input_length={max_input_length} must lie in [1, {limit}] "
+                             "(max_position_embeddings).")
+        if truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation={truncation!r} is unknown: use one of {TRUNCATIONS}.")
+        clm_id = self._clm_id()
+        out, truncated = [], []
+        for i, x in enumerate(ids):
+            truncated.append(len(x) > max_input_length)
+            if len(x) > max_input_length:
+                if truncation == "error":
+                    raise ValueError(f"Input {i} has {len(x)} tokens, more than max_input_length={max_input_length}:"
+                                     " shorten it, or pass truncation='left' to drop its oldest tokens.")
+                keep_head = 1 if x[0] == clm_id and max_input_length > 1 else 0  # [CLM] stays first.
+                warnings.warn(f"Input {i} has {len(x)} tokens; keeping its last {max_input_length - keep_head}"
+                              f"{' after [CLM]' if keep_head else ''} (max_input_length={max_input_length}).",
+                              stacklevel=3)
+                x = x[:keep_head] + x[len(x) - (max_input_length - keep_head):]
+            out.append(x)
+        return out, truncated, is_text, single
+
+    def _clm_id(self) -> int | None:
+        t = self.tokenizer
+        return t.piece_to_id(tok.CLM_PREFIX.strip()) if t is not None and t.has_piece(tok.CLM_PREFIX.strip()) \
+            else None
+
+    def _require_tokenizer(self, what: str) -> Any:
+        if self.tokenizer is None:
+            raise ValueError(f"{what} need a vocabulary, and this checkpoint names none: pass "
+                             "load(..., vocab_path='/path/spm.model'), or give token-id lists.")
+        return self.tokenizer
+
+    def _check_ids(self, ids: Sequence[int], what: str) -> list[int]:
+        ids = [int(t) for t in ids]
+        bad = [t for t in ids if not 0 <= t < self.config.vocab_size]
+        if bad:
+            raise ValueError(f"{what} holds token ids {bad[:5]} outside [0, {self.config.vocab_size}).")
+        return ids
+
+    # ----- scoring -----
+    def score(self, inputs: Any, targets: Any, *, mode: str | None = "clm", target_eos: bool = False,
+              max_input_length: int | None = None, truncation: str = "left", batch_size: int = 32) -> np.ndarray:
+        """Summed log-likelihood of each target given its input (teacher forcing), float32 [N].
+
+        String targets are tokenised without EOS unless `target_eos` (rank classification compares candidate
+        answers, not their endings); token-id targets are used as given. An empty target scores 0.
+        """
+        enc, _, _, single = self._encode_inputs(inputs, mode, max_input_length=max_input_length,
+                                                truncation=truncation)
+        tgt_examples, _, tgt_text = _normalise(targets, "targets", allow_empty=True)
+        if len(tgt_examples) != len(enc):
+            raise ValueError(f"{len(enc)} inputs but {len(tgt_examples)} targets: give one target per input.")
+        if tgt_text:
+            t = self._require_tokenizer("string targets")
+            tgt = [t.encode(s, add_eos=target_eos) for s in tgt_examples]
+        else:
+            tgt = [self._check_ids(x, f"Target {i}") for i, x in enumerate(tgt_examples)]
+        limit = self.config.max_position_embeddings
+        too_long = [i for i, x in enumerate(tgt) if len(x) > limit]
+        if too_long:
+            raise ValueError(f"Target(s) {too_long[:5]} exceed max_position_embeddings={limit} tokens: shorten them.")
+        scores = []
+        for lo in range(0, len(enc), batch_size):
+            e, t = enc[lo:lo + batch_size], tgt[lo:lo + batch_size]
+            batch = decoding.make_score_batch(
+                e, t, decoder_start_token_id=self.config.decoder_start_token_id,
+                input_length=_bucket(max(map(len, e)), limit=limit),
+                target_length=_bucket(max(max(map(len, t)), 1), limit=limit), batch_size=self._batch_rows(len(e)))
+            with self._context():
+                scores.append(np.asarray(decoding.score_batch(self.model, self.params, self._put(batch)))[:len(e)])
+        out = np.concatenate(scores).astype(np.float32)
+        return out[0] if single else out
+
+    # ----- generation -----
+    def generate(
+        self, inputs: Any, *, max_new_tokens: int, num_beams: int = 1, temperature: float = 0.0,
+        top_k: int | None = None, top_p: float | None = None, mode: str | None = "clm", min_new_tokens: int = 0,
+        stop_strings: Sequence[str] | None = None, stop_sequences: Sequence[Sequence[int]] | None = None,
+        banned_sequences: Sequence[str | Sequence[int]] | None = None, seed: int = 0,
+        max_input_length: int | None = None, truncation: str = "left", num_return_sequences: int = 1,
+        length_penalty: float = 1.0, early_stopping: bool = True, batch_size: int = 32,
+        return_details: bool = False,
+    ) -> Any:
+        """Generates from one input or a list of inputs (strings or token-id lists).
+
+        `mode` (strings only): "clm" prefixes `[CLM] ` and the decoder continues the input; "denoising" sends
+        the input as is and the decoder rewrites it; None uses the string as given. Token-id inputs are always
+        used as given. Decoding: greedy (`temperature=0`), beam search (`num_beams > 1`, `length_penalty`,
+        `early_stopping`, n-best with `num_return_sequences`) or sampling (`temperature > 0`, `top_k`, `top_p`,
+        `seed`). Outputs end at EOS, at a stop sequence (token ids) or before the first stop string (text, cut
+        after detokenisation; their tokenisations also end decoding early, which is all they do for token-id
+        inputs); `banned_sequences` (token-id lists, or strings as the vocabulary tokenises them) never appear.
+        Returns a string / id list per input (a list of them per input when `num_return_sequences > 1`); with
+        `return_details`, dicts with `output`, `tokens` (EOS dropped), `finish_reason` ("eos", "stop" or
+        "length"), `score`, `log_likelihood` (of the tokens generated, EOS included) and `input_truncated`.
+        """
+        enc, truncated, is_text, single = self._encode_inputs(inputs, mode, max_input_length=max_input_length,
+                                                              truncation=truncation)
+        if stop_strings and not is_text:
+            self._require_tokenizer("stop_strings with token-id inputs")
+        t = self.tokenizer
+        banned = tok.encode_sequences(t, banned_sequences, name="banned_sequences")
+        stops = tok.encode_sequences(t, stop_sequences, name="stop_sequences")
+        stops += tok.encode_sequences(t, stop_strings, name="stop_strings", both_spacings=True)
+        limit = self.config.max_position_embeddings
+        options = dict(
+            max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams,
+            num_return_sequences=num_return_sequences, temperature=temperature, top_k=top_k, top_p=top_p,
+            length_penalty=length_penalty, early_stopping=early_stopping, banned_sequences=banned,
+            stop_sequences=stops, max_decode_length=min(_bucket(max(max_new_tokens, 1)), limit),
+        )
+        results = []
+        for lo in range(0, len(enc), batch_size):
+            chunk = enc[lo:lo + batch_size]
+            batch = _encoder_batch(chunk, _bucket(max(map(len, chunk)), limit=limit), self._batch_rows(len(chunk)))
+            with self._context():
+                out = decoding.predict_batch(self.model, self.params, self._put(batch), seed=seed + lo, **options)
+                out = {k: np.asarray(v)[:len(chunk)] for k, v in out.items()}
+            for row in range(len(chunk)):
+                results.append([self._output(out, row, j, is_text, stop_strings, truncated[lo + row], max_new_tokens)
+                                for j in range(num_return_sequences)])
+        if not return_details:
+            results = [[r["output"] for r in rs] for rs in results]
+        if num_return_sequences == 1:
+            results = [rs[0] for rs in results]
+        return results[0] if single else results
+
+    def _output(self, out: dict[str, np.ndarray], row: int, j: int, is_text: bool,
+                stop_strings: Sequence[str] | None, truncated: bool, max_new_tokens: int) -> dict[str, Any]:
+        ids = [int(x) for x in out["sequences"][row, j, :out["lengths"][row, j]]]
+        reason = "length" if len(ids) == max_new_tokens else "stop"
+        if ids and ids[-1] == self.config.eos_token_id:
+            ids, reason = ids[:-1], "eos"
+        output: Any = ids
+        if is_text:
+            text = self.tokenizer.decode(ids, stop_at_eos=False)
+            output = tok.truncate_at_stop_strings(text, stop_strings)
+            reason = "stop" if len(output) < len(text) else reason
+        return {"output": output, "tokens": ids, "finish_reason": reason, "score": float(out["scores"][row, j]),
+                "log_likelihood": float(out["log_likelihoods"][row, j]), "input_truncated": truncated}
 
 
-def load(path: str | Path, *, dtype: Any = None, **config_overrides: Any) -> Seq2SeqLM:
+def load(path: str | Path, *, dtype: Any = None, partitioner: Partitioner | None = None,
+         vocab_path: str | None = None, **config_overrides: Any) -> Seq2SeqLM:
     """Loads a converted checkpoint directory or the latest step of a training `MODEL_DIR`.
 
-    `dtype` (e.g. "bfloat16") sets the compute dtype and casts the parameters to it; other keywords override
-    config fields (e.g. `attention_impl="pallas"`, `scan_layers=False`).
+    `dtype` (e.g. "bfloat16") sets the compute dtype and casts the parameters to it; `partitioner` restores the
+    parameters sharded over its mesh (training's logical rules) and runs every call under them; `vocab_path`
+    overrides the vocabulary named in the checkpoint metadata; other keywords override config fields (e.g.
+    `attention_impl="pallas"`, `scan_layers=False`).
     """
     checkpoint_dir = checkpoints.find_checkpoint(path)
     config = ModelConfig.load(checkpoints.find_config_dir(checkpoint_dir))
@@ -71,9 +273,49 @@ def load(path: str | Path, *, dtype: Any = None, **config_overrides: Any) -> Seq
         name = jnp.dtype(dtype).name
         config_overrides = {"dtype": name, "param_dtype": name, **config_overrides}
     config = config.replace(**config_overrides)
-    params = checkpoints.restore_params(checkpoint_dir, config, dtype=config.weights_dtype)
+    shardings = None
+    if partitioner is not None:
+        shardings = partitioner.shardings(EncoderDecoderModel(config).logical_axes())
+    params = checkpoints.restore_params(checkpoint_dir, config, dtype=config.weights_dtype, shardings=shardings)
     metadata = checkpoints.read_metadata(checkpoint_dir)
-    return Seq2SeqLM(config, params, vocab_path=metadata.get("vocab_path"))
+    return Seq2SeqLM(config, params, vocab_path=vocab_path or metadata.get("vocab_path"), partitioner=partitioner)
+
+
+def _bucket(n: int, *, limit: int | None = None, minimum: int = MIN_BUCKET) -> int:
+    """`n` rounded up to a power of two (at least `minimum`, at most `limit`): few shapes, few compiles."""
+    size = max(minimum, 1 << max(n - 1, 0).bit_length())
+    return size if limit is None else max(min(size, limit), n)
+
+
+def _encoder_batch(inputs: list[list[int]], length: int, rows: int) -> dict[str, np.ndarray]:
+    """Right-padded encoder tokens and segment ids (1 real, 0 padding) for `rows` rows."""
+    tokens = np.zeros((rows, length), np.int32)
+    segment_ids = np.zeros((rows, length), np.int32)
+    for row, ids in enumerate(inputs):
+        tokens[row, :len(ids)] = ids
+        segment_ids[row, :len(ids)] = 1
+    return {"encoder_input_tokens": tokens, "encoder_segment_ids": segment_ids}
+
+
+def _normalise(values: Any, name: str, *, allow_empty: bool = False) -> tuple[list[Any], bool, bool]:
+    """(examples, single, is_text) for a string, a token-id list, or a list of either."""
+    if isinstance(values, str):
+        return [values], True, True
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    values = list(values)
+    if not values:
+        if allow_empty:
+            return [], False, False
+        raise ValueError(f"{name} is empty: pass a string, a token-id list, or a list of them.")
+    if all(isinstance(v, (int, np.integer)) for v in values):
+        return [values], True, False
+    if all(isinstance(v, str) for v in values):
+        return values, False, True
+    if all(not isinstance(v, str) and isinstance(v, (Sequence, np.ndarray)) for v in values):
+        return [list(v) for v in values], False, False
+    raise ValueError(f"{name} must be a string, a list of token ids, or a list of strings / token-id lists (not "
+                     "a mix).")
 
 
 def _as_int_matrix(values: Any, name: str) -> np.ndarray:

@@ -131,6 +131,12 @@ class EncoderDecoderModel:
             weights = jnp.ones(targets.shape, jnp.float32)
         return jnp.sum(token_ll * weights.astype(jnp.float32), axis=-1)
 
+    def predict_batch(self, params: Params, batch: Batch, **options: Any) -> dict[str, jax.Array]:
+        """Decodes a batch (greedy, beam search or sampling): see `alexatm_jax.decoding.predict_batch`."""
+        from alexatm_jax import decoding  # Decoding builds on this module; imported here to avoid a cycle.
+
+        return decoding.predict_batch(self, params, batch, **options)
+
     # ----- the encoder/decoder split used by incremental decoding -----
     def encode(self, params: Params, encoder_input_tokens: jax.Array, encoder_segment_ids: jax.Array | None = None,
                encoder_positions: jax.Array | None = None) -> jax.Array:

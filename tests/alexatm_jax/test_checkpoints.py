@@ -15,7 +15,7 @@ def test_save_and_load_round_trip(tmp_path, tiny_model_and_params):
     mask = np.array([[1] * 6, [1] * 4 + [0] * 2])
     expected = model.logits(params, {"encoder_input_tokens": enc, "decoder_input_tokens": dec,
                                      "encoder_segment_ids": mask})
-    np.testing.assert_array_equal(lm.logits(enc, dec, mask), expected)
+    np.testing.assert_allclose(lm.logits(enc, dec, mask), expected, atol=1e-6)
 
 
 def test_load_overrides_layout_and_dtype(tmp_path, tiny_model_and_params):

@@ -112,6 +112,9 @@ def restore_params(path: str | Path, config: ModelConfig, *, shardings: Any = No
         abstract = jax.tree_util.tree_map(
             lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s), abstract, shardings
         )
+    else:  # A checkpoint saved on another device layout restores onto this process's first device.
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        abstract = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device), abstract)
     params = ocp.StandardCheckpointer().restore(params_dir, abstract)
     params = param_layout.to_layout(params, config.scan_layers)
     if dtype is not None:

@@ -6,6 +6,10 @@ import os
 
 # Interpret-mode kernels must run on the CPU even on a GPU machine (FACTS: interpret mode does not move them).
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Tests are dominated by XLA compile time on CPU; LLVM optimisation level 0 compiles ~3x faster and the
+# tests compare values with tolerances (or two runs under the same flags), never against fixed timings.
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
 
 import flax.linen as nn  # noqa: E402
 import jax  # noqa: E402

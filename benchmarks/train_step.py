@@ -1,0 +1,109 @@
+"""Times full training steps (forward, backward, AdamW update) for any model gin config on synthetic batches.
+
+    python benchmarks/train_step.py --gin_file=gin/models/alexatm_tiny.gin --batch_size=8 \\
+        --encoder_length=256 --decoder_length=256 --steps=5
+
+Batches are fully packed (no padding), so every position counts in tokens/s and FLOPs (formula:
+`alexatm_jax.flops`). MFU needs the device's peak FLOP/s: from the table in `alexatm_jax.flops`, or
+`--peak_flops_per_device` (CPUs have no entry). Extra `--gin_file`s (e.g. gin/partitioning/fsdp.gin) and
+`--gin.NAME=VALUE` bindings (e.g. `--gin.config.ModelConfig.dtype="'bfloat16'"`) apply as in training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util  # noqa: F401  (gin-config 0.5.0 needs it before gin)
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import jax  # noqa: E402
+
+import gin  # noqa: E402
+from alexatm_jax import flops, gin_utils  # noqa: E402
+from alexatm_jax.config import ModelConfig  # noqa: E402
+from alexatm_jax.models import EncoderDecoderModel  # noqa: E402
+from alexatm_jax.optimizers import OptimizerConfig, make_optimizer  # noqa: E402
+from alexatm_jax.partitioning import Partitioner, shard_batch  # noqa: E402
+from alexatm_jax.trainer import Trainer, synthetic_batch  # noqa: E402
+
+
+def benchmark(args: argparse.Namespace, bindings: list[str]) -> dict[str, float | str]:
+    gin_utils.parse(args.gin_file, bindings)
+    config = gin.get_configurable(ModelConfig)()
+    try:
+        partitioner = gin.get_configurable(Partitioner)()
+    except ValueError:  # no partitioning gin file: one mesh axis over all devices
+        partitioner = Partitioner()
+    model = EncoderDecoderModel(config)
+    trainer = Trainer(model, make_optimizer(OptimizerConfig(name=args.optimizer, warmup_steps=1), 1000),
+                      partitioner, num_microbatches=args.num_microbatches)
+    state = trainer.init_state()
+    batches = [shard_batch(synthetic_batch(config, args.batch_size, args.encoder_length, args.decoder_length,
+                                           seed=i), partitioner.batch_sharding) for i in range(2)]
+    t0 = time.perf_counter()
+    trainer.compile_train_step(batches[0])
+    compile_s = time.perf_counter() - t0
+    for i in range(args.warmup):
+        state, metrics = trainer.train_step(state, batches[i % 2])
+    jax.block_until_ready(metrics)
+    times = []
+    for i in range(args.steps):
+        t0 = time.perf_counter()
+        state, metrics = trainer.train_step(state, batches[i % 2])
+        jax.block_until_ready(metrics)
+        times.append(time.perf_counter() - t0)
+    step_s = statistics.median(times)
+    tokens = args.batch_size * (args.encoder_length + args.decoder_length)
+    step_flops = flops.train_flops(config, encoder_tokens=args.batch_size * args.encoder_length,
+                                   decoder_tokens=args.batch_size * args.decoder_length,
+                                   encoder_length=args.encoder_length, decoder_length=args.decoder_length)
+    devices = jax.device_count()
+    peak = flops.peak_flops_per_device(jax.devices()[0].device_kind, args.peak_flops_per_device)
+    mfu = flops.mfu(step_flops, step_s, devices, peak)
+    return {
+        "model": Path(args.gin_file[0]).stem,
+        "params_M": model.num_params() / 1e6,
+        "dtype": config.dtype,
+        "device": f"{devices}x {jax.devices()[0].device_kind}",
+        "batch": f"{args.batch_size}x({args.encoder_length}+{args.decoder_length})",
+        "compile_s": compile_s,
+        "step_s": step_s,
+        "tokens_per_s": tokens / step_s,
+        "tflops_per_device": step_flops / step_s / devices / 1e12,
+        "mfu": "n/a" if mfu is None else f"{mfu:.1%}",
+        "loss": float(metrics["loss"]),
+    }
+
+
+def format_table(rows: list[dict[str, float | str]]) -> str:
+    columns = list(rows[0])
+    cells = [[f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in columns] for r in rows]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    bindings, rest = gin_utils.split_gin_args(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gin_file", action="append", required=True,
+                        help="model gin (e.g. gin/models/alexatm_small.gin), then optional partitioning gin")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--encoder_length", type=int, default=256)
+    parser.add_argument("--decoder_length", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps after compilation")
+    parser.add_argument("--num_microbatches", type=int, default=1)
+    parser.add_argument("--optimizer", default="adamw", choices=["adamw", "adafactor"])
+    parser.add_argument("--peak_flops_per_device", type=float, default=None)
+    args = parser.parse_args(rest)
+    print(format_table([benchmark(args, bindings)]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

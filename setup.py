@@ -1,6 +1,15 @@
 """alexatm-jax: AlexaTM-style multilingual seq2seq models in JAX/Flax."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+# gin/ sits at the repository root (T5X layout); installs copy it to <prefix>/share/alexatm_jax/gin, which
+# alexatm_jax.gin_utils searches by default.
+GIN_FILES = [
+    (str(Path("share/alexatm_jax") / d), [str(f) for f in sorted(d.glob("*.gin"))])
+    for d in sorted(p for p in Path("gin").iterdir() if p.is_dir())
+]
 
 setup(
     name="alexatm-jax",
@@ -10,6 +19,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["alexatm_jax*", "tasks*", "kernels_pallas*"]),
     include_package_data=True,
+    data_files=GIN_FILES,
     package_data={"tasks": ["data/*", "data/**/*"], "": ["*.gin"]},
     install_requires=[
         # Model, kernels and decoding need only these (GPU boxes carry no TensorFlow).

@@ -188,6 +188,8 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--distributed_auto", action="store_true",
                         help="let JAX detect the cluster (SLURM, Open MPI, Cloud TPU)")
     parser.add_argument("--compilation_cache_dir", default=None, help="persistent XLA compilation cache")
+    parser.add_argument("--tfds_data_dir", default=None,
+                        help="where prepared TFDS datasets (mC4, Wikipedia) live, for the pretraining tasks")
     parser.add_argument("--log_level", default="INFO")
     args = parser.parse_args(rest)
     return args, args.gin_bindings + bindings
@@ -211,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
 
         jax.config.update("jax_compilation_cache_dir", args.compilation_cache_dir)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    if args.tfds_data_dir:
+        from tasks import pretraining  # Entry-point layer: the data side may be imported here.
+
+        pretraining.set_tfds_data_dir(args.tfds_data_dir)
     # The gin files bind `alexatm_jax.train.train`; under `python -m` this file is `__main__`, a second copy.
     this_module = importlib.import_module("alexatm_jax.train")
     try:

@@ -250,7 +250,8 @@ def _define_flags() -> None:
     flags.DEFINE_bool("export", False, "Write the official format from our checkpoint instead of importing.")
     flags.DEFINE_bool("scan_layers", True, "Import: store layers stacked (scanned) or as layers_<i>.")
     flags.DEFINE_enum("dtype", None, ["float32", "bfloat16"],
-                      "Parameter dtype to write (import default float32; export default: as stored).")
+                      "Parameter dtype to write, and on import the model's compute dtype (import default "
+                      "float32; export default: as stored).")
     flags.DEFINE_string("vocab", None, "Import: SentencePiece model to record (default: 20b_tokenizer.model "
                         "or spiece.model in --input, if present); copied into --output.")
     flags.DEFINE_string("max_shard_size", DEFAULT_MAX_SHARD_SIZE,

@@ -5,7 +5,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 # gin/ sits at the repository root (T5X layout); installs copy it to <prefix>/share/alexatm_jax/gin, which
-# alexatm_jax.gin_utils searches by default.
+# alexatm_jax.cli.gin_config searches by default.
 GIN_FILES = [
     (str(Path("share/alexatm_jax") / d), [str(f) for f in sorted(d.glob("*.gin"))])
     for d in sorted(p for p in Path("gin").iterdir() if p.is_dir())

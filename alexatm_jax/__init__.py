@@ -3,7 +3,7 @@
 `load()` and `Seq2SeqLM` are imported lazily so that `import alexatm_jax` stays cheap.
 """
 
-from alexatm_jax.config import ModelConfig
+from alexatm_jax.model.config import ModelConfig
 
 __all__ = ["ModelConfig", "Seq2SeqLM", "load"]
 

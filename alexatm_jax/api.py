@@ -23,14 +23,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from alexatm_jax import checkpoints, decoding
-from alexatm_jax import tokenizer as tok
-from alexatm_jax.config import ModelConfig
-from alexatm_jax.models import EncoderDecoderModel
+from alexatm_jax import batching, paths
+from alexatm_jax import prompting as tok
+from alexatm_jax.checkpoint import run_dir
+from alexatm_jax.checkpoint.params import restore_params
+from alexatm_jax.decoding import Decoder
+from alexatm_jax.model.config import ModelConfig
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 from alexatm_jax.partitioning import Partitioner
+from alexatm_jax.shapes import bucket
 
 TRUNCATIONS = ("left", "error")
-MIN_BUCKET = 8
+MIN_BUCKET = 8  # shortest padded length: tiny prompts share one compiled program
 
 
 class Seq2SeqLM:
@@ -60,6 +64,15 @@ class Seq2SeqLM:
     def _logits_fn(self):
         return jax.jit(self.model.logits)
 
+    @functools.cached_property
+    def _score_fn(self):
+        return jax.jit(self.model.score_batch)
+
+    @functools.cached_property
+    def decoder(self) -> Decoder:
+        """Compiled decoding for this model (its compiled programs live and die with this object)."""
+        return decoder_for(self.model)
+
     def _context(self):
         return self.partitioner.activation_context() if self.partitioner else contextlib.nullcontext()
 
@@ -69,7 +82,7 @@ class Seq2SeqLM:
         return {k: jax.device_put(v, self.partitioner.batch_sharding) for k, v in batch.items()}
 
     def _batch_rows(self, n: int) -> int:
-        rows = _bucket(n, minimum=1)
+        rows = bucket(n)
         if self.partitioner is not None:  # Every device of the batch axes gets rows (padding rows if needed).
             d = self.partitioner.batch_divisor
             rows = -(-rows // d) * d
@@ -180,12 +193,13 @@ class Seq2SeqLM:
         scores = []
         for lo in range(0, len(enc), batch_size):
             e, t = enc[lo:lo + batch_size], tgt[lo:lo + batch_size]
-            batch = decoding.make_score_batch(
+            batch = batching.score_batch(
                 e, t, decoder_start_token_id=self.config.decoder_start_token_id,
-                input_length=_bucket(max(map(len, e)), limit=limit),
-                target_length=_bucket(max(max(map(len, t)), 1), limit=limit), batch_size=self._batch_rows(len(e)))
+                input_length=bucket(max(map(len, e)), minimum=MIN_BUCKET, limit=limit),
+                target_length=bucket(max(max(map(len, t)), 1), minimum=MIN_BUCKET, limit=limit),
+                rows=self._batch_rows(len(e)))
             with self._context():
-                scores.append(np.asarray(decoding.score_batch(self.model, self.params, self._put(batch)))[:len(e)])
+                scores.append(np.asarray(self._score_fn(self.params, self._put(batch)))[:len(e)])
         out = np.concatenate(scores).astype(np.float32)
         return out[0] if single else out
 
@@ -225,14 +239,15 @@ class Seq2SeqLM:
             max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams,
             num_return_sequences=num_return_sequences, temperature=temperature, top_k=top_k, top_p=top_p,
             length_penalty=length_penalty, early_stopping=early_stopping, banned_sequences=banned,
-            stop_sequences=stops, max_decode_length=min(_bucket(max(max_new_tokens, 1)), limit),
+            stop_sequences=stops, max_decode_length=min(bucket(max(max_new_tokens, 1), minimum=MIN_BUCKET), limit),
         )
         results = []
         for lo in range(0, len(enc), batch_size):
             chunk = enc[lo:lo + batch_size]
-            batch = _encoder_batch(chunk, _bucket(max(map(len, chunk)), limit=limit), self._batch_rows(len(chunk)))
+            length = bucket(max(map(len, chunk)), minimum=MIN_BUCKET, limit=limit)
+            batch = batching.encoder_batch(chunk, length=length, rows=self._batch_rows(len(chunk)))
             with self._context():
-                out = decoding.predict_batch(self.model, self.params, self._put(batch), seed=seed + lo, **options)
+                out = self.decoder.predict_batch(self.params, self._put(batch), seed=seed + lo, **options)
                 out = {k: np.asarray(v)[:len(chunk)] for k, v in out.items()}
             for row in range(len(chunk)):
                 results.append([self._output(out, row, j, is_text, stop_strings, truncated[lo + row], max_new_tokens)
@@ -258,43 +273,37 @@ class Seq2SeqLM:
                 "log_likelihood": float(out["log_likelihoods"][row, j]), "input_truncated": truncated}
 
 
+def decoder_for(model: EncoderDecoderModel, **options: Any) -> Decoder:
+    """A `Decoder` over `model`'s callables with the special ids of its config (`options`: e.g. `max_compiled`)."""
+    cfg = model.config
+    return Decoder(model, decoder_start_token_id=cfg.decoder_start_token_id, eos_token_id=cfg.eos_token_id,
+                   pad_token_id=cfg.pad_token_id, vocab_size=cfg.vocab_size, max_length=cfg.max_position_embeddings,
+                   **options)
+
+
 def load(path: str | Path, *, dtype: Any = None, partitioner: Partitioner | None = None,
-         vocab_path: str | None = None, **config_overrides: Any) -> Seq2SeqLM:
+         vocab_path: str | Path | None = None, **config_overrides: Any) -> Seq2SeqLM:
     """Loads a converted checkpoint directory or the latest step of a training `MODEL_DIR`.
 
-    `dtype` (e.g. "bfloat16") sets the compute dtype and casts the parameters to it; `partitioner` restores the
-    parameters sharded over its mesh (training's logical rules) and runs every call under them; `vocab_path`
-    overrides the vocabulary named in the checkpoint metadata; other keywords override config fields (e.g.
-    `attention_impl="pallas"`, `scan_layers=False`).
+    Paths may be relative (to the working directory) or start with `~`. `dtype` (e.g. "bfloat16") sets the
+    compute dtype and casts the parameters to it; `partitioner` restores the parameters sharded over its mesh
+    (training's logical rules) and runs every call under them; `vocab_path` overrides the vocabulary named in the
+    checkpoint metadata; other keywords override config fields (e.g. `attention_impl="pallas"`,
+    `scan_layers=False`).
     """
-    checkpoint_dir = checkpoints.find_checkpoint(path)
-    config = ModelConfig.load(checkpoints.find_config_dir(checkpoint_dir))
+    checkpoint_dir = run_dir.find_checkpoint(paths.resolve(path))
+    vocab_path = paths.resolve_optional(vocab_path)
+    config = run_dir.read_model_config(run_dir.config_dir(checkpoint_dir))
     if dtype is not None:
         name = jnp.dtype(dtype).name
         config_overrides = {"dtype": name, "param_dtype": name, **config_overrides}
     config = config.replace(**config_overrides)
-    shardings = None
-    if partitioner is not None:
-        shardings = partitioner.shardings(EncoderDecoderModel(config).logical_axes())
-    params = checkpoints.restore_params(checkpoint_dir, config, dtype=config.weights_dtype, shardings=shardings)
-    metadata = checkpoints.read_metadata(checkpoint_dir)
-    return Seq2SeqLM(config, params, vocab_path=vocab_path or metadata.get("vocab_path"), partitioner=partitioner)
-
-
-def _bucket(n: int, *, limit: int | None = None, minimum: int = MIN_BUCKET) -> int:
-    """`n` rounded up to a power of two (at least `minimum`, at most `limit`): few shapes, few compiles."""
-    size = max(minimum, 1 << max(n - 1, 0).bit_length())
-    return size if limit is None else max(min(size, limit), n)
-
-
-def _encoder_batch(inputs: list[list[int]], length: int, rows: int) -> dict[str, np.ndarray]:
-    """Right-padded encoder tokens and segment ids (1 real, 0 padding) for `rows` rows."""
-    tokens = np.zeros((rows, length), np.int32)
-    segment_ids = np.zeros((rows, length), np.int32)
-    for row, ids in enumerate(inputs):
-        tokens[row, :len(ids)] = ids
-        segment_ids[row, :len(ids)] = 1
-    return {"encoder_input_tokens": tokens, "encoder_segment_ids": segment_ids}
+    model = EncoderDecoderModel(config)
+    shardings = None if partitioner is None else partitioner.shardings(model.logical_axes())
+    params = restore_params(checkpoint_dir, model.param_shapes(), dtype=config.weights_dtype, shardings=shardings)
+    stored_vocab = run_dir.read_metadata(checkpoint_dir).get("vocab_path")
+    return Seq2SeqLM(config, params, vocab_path=str(vocab_path) if vocab_path else stored_vocab,
+                     partitioner=partitioner)
 
 
 def _normalise(values: Any, name: str, *, allow_empty: bool = False) -> tuple[list[Any], bool, bool]:

@@ -14,16 +14,12 @@ import difflib
 import random
 from collections.abc import Sequence
 
-from absl import app, flags
+from absl import flags
 
 import alexatm_jax
+from alexatm_jax.cli import app
+from alexatm_jax.errors import ConfigError
 from tasks import corpus
-
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A training MODEL_DIR or a converted checkpoint.")
-_NUM_EXAMPLES = flags.DEFINE_integer("num_examples", 48, "Held-out sentences to score reconstruction on.")
-_NUM_SHOWN = flags.DEFINE_integer("num_shown", 4, "Examples printed per view.")
-_DROP_FRACTION = flags.DEFINE_float("drop_fraction", 0.15, "Share of tokens dropped, in one span, for denoising.")
-_SEED = flags.DEFINE_integer("seed", 0, "Which held-out sentences are used.")
 
 
 def drop_span(ids: Sequence[int], fraction: float, rng: random.Random) -> list[int]:
@@ -93,19 +89,34 @@ def few_shot_report(lm, *, shown: int, seed: int) -> None:
         print(f"[{language}] {intent} -> {out}")
 
 
-def main(argv: Sequence[str]) -> None:
-    del argv
-    if not _CHECKPOINT.value:
-        raise app.UsageError("--checkpoint is required: pass the training MODEL_DIR, "
-                             "e.g. --checkpoint=runs/default_tiny")
-    lm = alexatm_jax.load(_CHECKPOINT.value)
+def _define_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_string("checkpoint", None, "A training MODEL_DIR or a converted checkpoint.", required=True,
+                        flag_values=fv)
+    flags.DEFINE_integer("num_examples", 48, "Held-out sentences to score reconstruction on.", flag_values=fv)
+    flags.DEFINE_integer("num_shown", 4, "Examples printed per view.", flag_values=fv)
+    flags.DEFINE_float("drop_fraction", 0.15, "Share of tokens dropped, in one span, for denoising.",
+                       flag_values=fv)
+    flags.DEFINE_integer("seed", 0, "Which held-out sentences are used.", flag_values=fv)
+
+
+def _run(fv: flags.FlagValues, args: list[str]) -> int:
+    del args
+    lm = alexatm_jax.load(fv.checkpoint)
     if lm.tokenizer is None:
-        raise app.UsageError(f"{_CHECKPOINT.value} names no vocabulary: the demo needs one to show text.")
-    sentences = held_out_sentences(_NUM_EXAMPLES.value, _SEED.value)
-    denoising_report(lm, sentences, fraction=_DROP_FRACTION.value, shown=_NUM_SHOWN.value, seed=_SEED.value)
-    clm_report(lm, sentences, shown=_NUM_SHOWN.value)
-    few_shot_report(lm, shown=_NUM_SHOWN.value, seed=_SEED.value)
+        raise ConfigError(f"{fv.checkpoint} names no vocabulary: the demo needs one to show text.")
+    sentences = held_out_sentences(fv.num_examples, fv.seed)
+    denoising_report(lm, sentences, fraction=fv.drop_fraction, shown=fv.num_shown, seed=fv.seed)
+    clm_report(lm, sentences, shown=fv.num_shown)
+    few_shot_report(lm, shown=fv.num_shown, seed=fv.seed)
+    return app.EXIT_OK
+
+
+COMMAND = app.Command(name="demo", doc=__doc__, run=_run, define_flags=_define_flags)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return app.main(COMMAND, argv)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(COMMAND)

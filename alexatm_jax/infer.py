@@ -1,7 +1,7 @@
 """`python -m alexatm_jax.infer --gin_file=gin/runs/infer.gin --gin.NAME=VALUE`: T5X-style batch inference.
 
-    python -m alexatm_jax.infer --gin_file=gin/runs/infer.gin --gin.CHECKPOINT_PATH="'/path/ckpt'" \\
-      --gin.INFER_OUTPUT_DIR="'/tmp/infer'" --gin.INPUT_FILE="'/path/prompts.jsonl'" [--gin.MODE="'score'"]
+    python -m alexatm_jax.infer --gin_file=gin/runs/infer.gin --gin.CHECKPOINT_PATH="'runs/default_tiny'" \\
+      --gin.INFER_OUTPUT_DIR="'infer/out'" --gin.INPUT_FILE="'prompts.jsonl'" [--gin.MODE="'score'"]
 
 Inputs come from a JSONL file (`{"inputs": str | [ids], "targets": ...}` per line, other fields copied to the
 output), a TSV file (`inputs<TAB>targets`) or a SeqIO task (`MIXTURE_OR_TASK_NAME`, `SPLIT`; token ids).
@@ -13,17 +13,21 @@ Exit codes: 0 done, 2 configuration or input error (the message says how to fix 
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import importlib.util  # noqa: F401  gin-config 0.5.0 on Python 3.11 needs importlib.util imported first
 import itertools
 import json
 import logging
-import os
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from absl import flags
+
+from alexatm_jax import console, paths
+from alexatm_jax.checkpoint import run_dir
+from alexatm_jax.cli import app
+from alexatm_jax.errors import ConfigError, DataError
+from tasks.registry import UnknownTaskError
 
 log = logging.getLogger("alexatm_jax.infer")
 MODES = ("predict", "score")
@@ -49,13 +53,16 @@ def infer(
     from alexatm_jax import api
 
     if mode not in MODES:
-        raise ValueError(f"MODE={mode!r} is unknown: use one of {MODES}, e.g. --gin.MODE=\"'score'\".")
+        raise ConfigError(f"MODE={mode!r} is unknown: use one of {MODES}, e.g. --gin.MODE=\"'score'\".")
     if (input_file is None) == (mixture_or_task_name is None):
-        raise ValueError("Give exactly one input source: --gin.INPUT_FILE=\"'/path/inputs.jsonl'\" or "
+        raise ConfigError("Give exactly one input source: --gin.INPUT_FILE=\"'/path/inputs.jsonl'\" or "
                          "--gin.MIXTURE_OR_TASK_NAME=\"'task_name'\".")
     if shard_size < 1:
-        raise ValueError(f"shard_size={shard_size} must be >= 1.")
-    out_dir = Path(output_dir)
+        raise ConfigError(f"shard_size={shard_size} must be >= 1.")
+    out_dir = paths.resolve(output_dir)
+    input_file = None if input_file is None else str(paths.resolve(input_file))
+    checkpoint_path = paths.resolve(checkpoint_path)
+    vocab_path = paths.resolve_optional(vocab_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_state(out_dir, {"mode": mode, "shard_size": shard_size, "input_file": input_file,
                            "mixture_or_task_name": mixture_or_task_name, "split": split})
@@ -73,7 +80,7 @@ def infer(
                    length_penalty=length_penalty, early_stopping=early_stopping, stop_strings=stop_strings,
                    banned_sequences=banned_sequences, max_input_length=max_input_length, truncation=truncation,
                    batch_size=batch_size)
-    progress = _progress(total, progress_bar)
+    progress = console.progress_bar(total=total, desc="infer", unit="example", enabled=progress_bar)
     shards = []
     for index, shard in enumerate(_chunks(records, shard_size)):
         path = out_dir / f"{mode}-{index:05d}.jsonl"
@@ -171,7 +178,7 @@ def read_input_file(path: str) -> tuple[Iterator[dict[str, Any]], int]:
         for n, line in enumerate(lines, 1):
             parts = line.split("\t")
             if len(parts) > 2:
-                raise ValueError(f"{path}:{n} has {len(parts)} tab-separated columns: use `inputs<TAB>targets`.")
+                raise DataError(f"{path}:{n} has {len(parts)} tab-separated columns: use `inputs<TAB>targets`.")
             records.append({"inputs": parts[0], **({"targets": parts[1]} if len(parts) == 2 else {})})
     elif file.suffix in (".jsonl", ".json"):
         records = []
@@ -179,20 +186,20 @@ def read_input_file(path: str) -> tuple[Iterator[dict[str, Any]], int]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{n} is not JSON ({e}): write one object per line.") from e
+                raise DataError(f"{path}:{n} is not JSON ({e}): write one object per line.") from e
             if not isinstance(record, dict) or "inputs" not in record:
-                raise ValueError(f"{path}:{n} needs an \"inputs\" field: {{\"inputs\": \"...\", \"targets\": ...}}.")
+                raise DataError(f"{path}:{n} needs an \"inputs\" field: {{\"inputs\": \"...\", \"targets\": ...}}.")
             records.append(record)
     else:
-        raise ValueError(f"INPUT_FILE {path} must end in .jsonl or .tsv.")
+        raise DataError(f"INPUT_FILE {path} must end in .jsonl or .tsv.")
     return iter(records), len(records)
 
 
 def read_task(name: str, split: str, module: str | None) -> tuple[Iterator[dict[str, Any]], int | None]:
     """Token-id records of a SeqIO task or mixture (no shuffling: restarts see the same order)."""
-    from alexatm_jax import data_pipeline
+    from alexatm_jax.training import input_pipeline
 
-    data_pipeline.import_task_module(module)
+    input_pipeline.import_task_module(module)
     from tasks.registry import get_mixture_or_task
 
     task = get_mixture_or_task(name)
@@ -229,71 +236,32 @@ def _check_state(out_dir: Path, state: dict[str, Any]) -> None:
         previous = json.loads(path.read_text())
         if previous != state:
             changed = sorted(k for k in set(state) | set(previous) if previous.get(k) != state.get(k))
-            raise ValueError(f"{out_dir} holds shards of a run with other settings ({', '.join(changed)}): use a new "
+            raise ConfigError(f"{out_dir} holds shards of a run with other settings ({', '.join(changed)}): use a new "
                              "INFER_OUTPUT_DIR, or delete the old one.")
     path.write_text(json.dumps(state, indent=2) + "\n")
 
 
-class _NoProgress:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int | None, enabled: bool):
-    if not enabled:
-        return _NoProgress()
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _NoProgress()
-    return tqdm(total=total, unit="example", desc="infer")
-
-
-def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    from alexatm_jax import gin_utils
-
-    bindings, rest = gin_utils.split_gin_args(argv)
-    parser = argparse.ArgumentParser(prog="python -m alexatm_jax.infer", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gin_file", action="append", default=[], help="gin file(s), later ones override")
-    parser.add_argument("--gin_bindings", action="append", default=[], help="NAME=VALUE (same as --gin.NAME=VALUE)")
-    parser.add_argument("--gin_search_paths", action="append", default=[],
-                        help="extra directories for gin files and includes (the repository's gin/ is built in)")
-    parser.add_argument("--log_level", default="INFO")
-    args = parser.parse_args(rest)
-    return args, args.gin_bindings + bindings
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parses flags and gin, runs inference; returns the exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from alexatm_jax import gin_utils
-
-    try:
-        args, bindings = _parse_args(sys.argv[1:] if argv is None else argv)
-    except gin_utils.GinConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alexatm_jax").setLevel(args.log_level.upper())
-    import gin
+def _run(fv: flags.FlagValues, args: list[str]) -> int:
+    del args
+    from alexatm_jax.cli import gin_config
 
     # The gin file binds `alexatm_jax.infer.infer`; under `python -m` this file is `__main__`, a second copy.
     this_module = importlib.import_module("alexatm_jax.infer")
-    try:
-        gin_utils.parse(args.gin_file, bindings, args.gin_search_paths)
-        output_dir = gin.query_parameter("%INFER_OUTPUT_DIR")
-        joined = gin_utils.call(this_module.infer)
-    except (gin_utils.GinConfigError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    gin_utils.write_operative_config(output_dir)
+    gin_config.parse(fv.gin_file, fv.gin_bindings, fv.gin_search_paths)
+    output_dir = paths.resolve(gin_config.macro("INFER_OUTPUT_DIR"))
+    joined = gin_config.call(this_module.infer)
+    run_dir.operative_config_path(output_dir).write_text(gin_config.operative_config())
     print(f"Wrote {joined}", flush=True)
-    return 0
+    return app.EXIT_OK
+
+
+COMMAND = app.Command(name="infer", doc=__doc__, run=_run, uses_gin=True, multi_process=True,
+                      user_errors=(UnknownTaskError,))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return app.main(COMMAND, argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app.run(COMMAND)

@@ -19,6 +19,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from alexatm_jax.errors import ConfigError
+
 MESH_AXES = ("data", "fsdp", "tensor")
 LogicalRules = Sequence[tuple[str, Any]]
 
@@ -40,17 +42,17 @@ def resolve_mesh_shape(mesh_shape: Sequence[int], num_devices: int) -> tuple[int
     """Fills the single -1 in `mesh_shape` so the product equals `num_devices`; explains a mismatch."""
     shape = list(mesh_shape)
     if len(shape) != len(MESH_AXES):
-        raise ValueError(f"mesh_shape needs {len(MESH_AXES)} sizes for axes {MESH_AXES}, got {tuple(shape)}.")
+        raise ConfigError(f"mesh_shape needs {len(MESH_AXES)} sizes for axes {MESH_AXES}, got {tuple(shape)}.")
     if shape.count(-1) > 1:
-        raise ValueError(f"mesh_shape {tuple(shape)} has more than one -1: only one axis can fill the rest.")
+        raise ConfigError(f"mesh_shape {tuple(shape)} has more than one -1: only one axis can fill the rest.")
     known = math.prod(s for s in shape if s != -1)
     if -1 in shape:
         if num_devices % known:
-            raise ValueError(f"mesh_shape {tuple(shape)} cannot fill {num_devices} devices: {num_devices} is "
+            raise ConfigError(f"mesh_shape {tuple(shape)} cannot fill {num_devices} devices: {num_devices} is "
                              f"not divisible by {known}.")
         shape[shape.index(-1)] = num_devices // known
     if math.prod(shape) != num_devices:
-        raise ValueError(f"mesh_shape {tuple(shape)} covers {math.prod(shape)} devices but {num_devices} are "
+        raise ConfigError(f"mesh_shape {tuple(shape)} covers {math.prod(shape)} devices but {num_devices} are "
                          "available: use -1 for one axis, e.g. --gin.Partitioner.mesh_shape=\"(-1, 1, 1)\".")
     return tuple(shape)
 
@@ -58,25 +60,38 @@ def resolve_mesh_shape(mesh_shape: Sequence[int], num_devices: int) -> tuple[int
 def make_mesh(mesh_shape: Sequence[int] = (-1, 1, 1), devices: Sequence[Any] | None = None) -> Mesh:
     """A mesh over all devices of all processes (or `devices`), axes `data`, `fsdp`, `tensor`.
 
-    Built as a plain `Mesh` (auto axis types): linen's logical constraints inside `nn.scan` need that.
+    Accelerators are laid out by `mesh_utils.create_device_mesh`, which follows the physical topology (ICI
+    rings, NVLink islands); CPU devices have no topology, so they are reshaped in order. Built as a plain `Mesh`
+    (auto axis types): linen's logical constraints inside `nn.scan` need that (docs/STACK.md).
     """
     devices = list(jax.devices() if devices is None else devices)
     shape = resolve_mesh_shape(mesh_shape, len(devices))
-    try:
-        from jax.experimental import mesh_utils
+    if all(d.platform == "cpu" for d in devices):
+        return Mesh(np.asarray(devices, dtype=object).reshape(shape), MESH_AXES)
+    from jax.experimental import mesh_utils
 
+    try:
         grid = mesh_utils.create_device_mesh(shape, devices=devices, allow_split_physical_axes=True)
-    except Exception:  # Simulated or unusual topologies: a plain reshape is always valid.
-        grid = np.asarray(devices, dtype=object).reshape(shape)
+    except (ValueError, AssertionError, NotImplementedError) as e:
+        raise ConfigError(
+            f"mesh_shape {tuple(shape)} does not fit the topology of these {len(devices)} "
+            f"{devices[0].device_kind} devices ({e}): choose a shape whose axes follow the hardware, e.g. "
+            "--gin.Partitioner.mesh_shape=\"(1, -1, 1)\" for FSDP over all devices, or TENSOR_PARALLELISM "
+            "equal to the devices of one host.") from e
     return Mesh(grid, MESH_AXES)
 
 
 @dataclasses.dataclass(frozen=True)
 class Partitioner:
-    """Mesh plus logical axis rules; turns logical axis trees into shardings."""
+    """Mesh plus logical axis rules; turns logical axis trees into shardings.
+
+    The default is plain data parallelism: every device on the `data` axis, parameters replicated. FSDP and
+    tensor parallelism are `gin/partitioning/{fsdp,fsdp_tp}.gin` (or `FSDP_RULES` / `FSDP_TP_RULES` with a
+    matching `mesh_shape`).
+    """
 
     mesh_shape: tuple[int, ...] = (-1, 1, 1)
-    logical_axis_rules: LogicalRules = FSDP_RULES
+    logical_axis_rules: LogicalRules = DATA_PARALLEL_RULES
 
     @functools.cached_property
     def mesh(self) -> Mesh:

@@ -16,13 +16,16 @@ given), 1 over `--device_memory_gib`, 2 configuration error.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import sys
 import time
 from typing import Any
+
+from absl import flags
+
+from alexatm_jax.cli import app
+from alexatm_jax.errors import ConfigError
 
 STEPS = ("forward", "decode", "train")
 GIB = 1024 ** 3
@@ -39,7 +42,7 @@ def use_simulated_devices(num_devices: int) -> None:
     except RuntimeError:  # The backend already started (e.g. called in-process): it must match.
         pass
     if len(jax.devices()) != num_devices:
-        raise RuntimeError(f"JAX already started with {len(jax.devices())} devices, not {num_devices}: run "
+        raise ConfigError(f"JAX already started with {len(jax.devices())} devices, not {num_devices}: run "
                            "`python -m alexatm_jax.plan` in a fresh process.")
 
 
@@ -51,10 +54,11 @@ def plan(model: Any, partitioner: Any, *, step: str, batch_size: int, input_leng
 
     cfg = model.config
     if step not in STEPS:
-        raise ValueError(f"step={step!r} is unknown: use one of {STEPS}.")
+        raise ConfigError(f"step={step!r} is unknown: use one of {STEPS}.")
     for name, length in (("input_length", input_length), ("target_length", target_length)):
         if not 1 <= length <= cfg.max_position_embeddings:
-            raise ValueError(f"{name}={length} must lie in [1, max_position_embeddings={cfg.max_position_embeddings}].")
+            raise ConfigError(f"{name}={length} must lie in [1, max_position_embeddings="
+                              f"{cfg.max_position_embeddings}].")
     if batch_size % partitioner.batch_divisor:  # Rows cannot split evenly: keep the batch whole on every device.
         partitioner = type(partitioner)(partitioner.mesh_shape, _replicated_batch(partitioner.rules))
     boxed = model.abstract_params()
@@ -156,8 +160,8 @@ def _compile_train(model, partitioner, batch_size, input_length, target_length):
     import jax
     import jax.numpy as jnp
 
-    from alexatm_jax.optimizers import OptimizerConfig, make_optimizer
-    from alexatm_jax.trainer import Trainer
+    from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer
+    from alexatm_jax.training.trainer import Trainer
 
     trainer = Trainer(model, make_optimizer(OptimizerConfig(), 1000), partitioner)
     trainer.check_batch_size(batch_size)
@@ -200,61 +204,54 @@ def format_report(r: dict[str, Any], budget_gib: float | None = None) -> str:
     return "\n".join(lines)
 
 
-def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    from alexatm_jax import gin_utils
+def _define_flags(fv: flags.FlagValues) -> None:
+    flags.DEFINE_integer("num_devices", None, "Simulated devices to plan for.", required=True, flag_values=fv)
+    flags.DEFINE_enum("step", "decode", list(STEPS), "Which step to compile.", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 1, "Global batch size.", flag_values=fv)
+    flags.DEFINE_integer("input_length", 1024, "Encoder length.", flag_values=fv)
+    flags.DEFINE_integer("target_length", None, "Decoder length (default: 256 for decode, else input_length).",
+                         flag_values=fv)
+    flags.DEFINE_string("param_dtype", None, "Weights dtype (default: the compute dtype for forward/decode, the "
+                        "config's param_dtype for train).", flag_values=fv)
+    flags.DEFINE_float("device_memory_gib", None, "Exit 1 if the peak exceeds this many GiB per device.",
+                       flag_values=fv)
+    flags.DEFINE_boolean("json", False, "Print the report as one JSON object.", flag_values=fv)
 
-    bindings, rest = gin_utils.split_gin_args(argv)
-    parser = argparse.ArgumentParser(prog="python -m alexatm_jax.plan", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gin_file", action="append", default=[], help="model gin file, then partitioning")
-    parser.add_argument("--gin_bindings", action="append", default=[], help="NAME=VALUE (same as --gin.NAME=VALUE)")
-    parser.add_argument("--num_devices", type=int, required=True)
-    parser.add_argument("--step", choices=STEPS, default="decode")
-    parser.add_argument("--batch_size", type=int, default=1)
-    parser.add_argument("--input_length", type=int, default=1024)
-    parser.add_argument("--target_length", type=int, default=None, help="default: 256 (decode), input_length")
-    parser.add_argument("--param_dtype", default=None, help="weights dtype (default: compute dtype for "
-                        "forward/decode, the config's param_dtype for train)")
-    parser.add_argument("--device_memory_gib", type=float, default=None, help="exit 1 if the peak exceeds it")
-    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    args = parser.parse_args(rest)
-    return args, args.gin_bindings + bindings
+
+def _run(fv: flags.FlagValues, args: list[str]) -> int:
+    """Starts the simulated devices, compiles and reports."""
+    del args
+    if fv.num_devices < 1:
+        raise ConfigError(f"--num_devices={fv.num_devices} must be >= 1.")
+    use_simulated_devices(fv.num_devices)
+    from alexatm_jax import partitioning
+    from alexatm_jax.cli import gin_config
+    from alexatm_jax.model.config import ModelConfig
+    from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
+
+    files = list(fv.gin_file)
+    if not any("partitioning" in f for f in files):
+        files.append("partitioning/fsdp_tp.gin")
+    gin_config.parse(files, fv.gin_bindings, fv.gin_search_paths)
+    model_config = gin_config.call(ModelConfig)
+    if fv.param_dtype or fv.step != "train":
+        model_config = model_config.replace(param_dtype=fv.param_dtype or model_config.dtype)
+    partitioner = gin_config.call(partitioning.Partitioner)
+    target = fv.target_length or (256 if fv.step == "decode" else fv.input_length)
+    report = plan(EncoderDecoderModel(model_config), partitioner, step=fv.step, batch_size=fv.batch_size,
+                  input_length=fv.input_length, target_length=target)
+    print(json.dumps(report) if fv.json else format_report(report, fv.device_memory_gib), flush=True)
+    if fv.device_memory_gib is not None and report["peak_bytes"] > fv.device_memory_gib * GIB:
+        return app.EXIT_FAILURE
+    return app.EXIT_OK
+
+
+COMMAND = app.Command(name="plan", doc=__doc__, run=_run, define_flags=_define_flags, uses_gin=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parses flags, starts the simulated devices, compiles and reports; returns the exit code."""
-    import importlib.util  # noqa: F401  gin-config 0.5.0 on Python 3.11 needs importlib.util imported first
-
-    from alexatm_jax import gin_utils
-
-    try:
-        args, bindings = _parse_args(sys.argv[1:] if argv is None else argv)
-        if args.num_devices < 1:
-            raise ValueError(f"--num_devices={args.num_devices} must be >= 1.")
-        use_simulated_devices(args.num_devices)
-        import gin
-        from alexatm_jax import config as config_lib
-        from alexatm_jax import models, partitioning
-
-        files = list(args.gin_file)
-        if not any("partitioning" in f for f in files):
-            files.append("partitioning/fsdp_tp.gin")
-        gin_utils.parse(files, bindings)
-        model_config = gin.get_configurable(config_lib.ModelConfig)()
-        if args.param_dtype or args.step != "train":
-            model_config = model_config.replace(param_dtype=args.param_dtype or model_config.dtype)
-        partitioner = gin.get_configurable(partitioning.Partitioner)()
-        target = args.target_length or (256 if args.step == "decode" else args.input_length)
-        report = plan(models.EncoderDecoderModel(model_config), partitioner, step=args.step,
-                      batch_size=args.batch_size, input_length=args.input_length, target_length=target)
-    except (gin_utils.GinConfigError, ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(report) if args.json else format_report(report, args.device_memory_gib), flush=True)
-    if args.device_memory_gib is not None and report["peak_bytes"] > args.device_memory_gib * GIB:
-        return 1
-    return 0
+    return app.main(COMMAND, argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app.run(COMMAND)

@@ -110,7 +110,7 @@ def run_jax(args: argparse.Namespace) -> dict:
 
     import alexatm_jax
     from alexatm_jax import convert_checkpoint
-    from alexatm_jax.models import EncoderDecoderModel
+    from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
     scan_layers, _ = VARIANTS[args.variant]
     converted = args.workdir / "converted"

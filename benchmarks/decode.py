@@ -1,4 +1,4 @@
-"""Benchmark: incremental greedy decoding (`alexatm_jax.decoding.predict_batch`) with random weights.
+"""Benchmark: incremental greedy decoding (`alexatm_jax.decoding.predict.predict_batch`) with random weights.
 
     python benchmarks/decode.py                        # CPU: tiny and small configs, batch 1 and 32
     python benchmarks/decode.py --roofline             # GPU: 20B-shaped model, batch 1, against the roofline
@@ -33,9 +33,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from alexatm_jax import decoding  # noqa: E402
-from alexatm_jax.config import ModelConfig  # noqa: E402
-from alexatm_jax.models import EncoderDecoderModel  # noqa: E402
+from alexatm_jax.decoding import predict as decoding  # noqa: E402
+from alexatm_jax.model.config import ModelConfig  # noqa: E402
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
 
 
 def config_from_gin(name: str, **overrides) -> ModelConfig:

@@ -4,7 +4,7 @@
         --encoder_length=256 --decoder_length=256 --steps=5
 
 Batches are fully packed (no padding), so every position counts in tokens/s and FLOPs (formula:
-`alexatm_jax.flops`). MFU needs the device's peak FLOP/s: from the table in `alexatm_jax.flops`, or
+`alexatm_jax.model.flops`). MFU needs the device's peak FLOP/s: from the table in `alexatm_jax.model.flops`, or
 `--peak_flops_per_device` (CPUs have no entry). Extra `--gin_file`s (e.g. gin/partitioning/fsdp.gin) and
 `--gin.NAME=VALUE` bindings (e.g. `--gin.config.ModelConfig.dtype="'bfloat16'"`) apply as in training.
 """
@@ -23,12 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jax  # noqa: E402
 
 import gin  # noqa: E402
-from alexatm_jax import flops, gin_utils  # noqa: E402
-from alexatm_jax.config import ModelConfig  # noqa: E402
-from alexatm_jax.models import EncoderDecoderModel  # noqa: E402
-from alexatm_jax.optimizers import OptimizerConfig, make_optimizer  # noqa: E402
+from alexatm_jax.cli import gin_config as gin_utils
+from alexatm_jax.model import flops  # noqa: E402
+from alexatm_jax.model.config import ModelConfig  # noqa: E402
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
 from alexatm_jax.partitioning import Partitioner, shard_batch  # noqa: E402
-from alexatm_jax.trainer import Trainer, synthetic_batch  # noqa: E402
+from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer  # noqa: E402
+from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
 
 def benchmark(args: argparse.Namespace, bindings: list[str]) -> dict[str, float | str]:

@@ -1,10 +1,24 @@
 """Pallas attention kernels (flash attention forward/backward, flash-decoding) and their references.
 
 Knows nothing of models; depends only on jax and numpy. On CPU the kernels run in Pallas interpret
-mode (correct but slow); on GPU they compile through the Triton backend.
+mode (correct but slow); on GPU they compile through the Triton backend. `kernels_pallas.masks` (the visibility
+rule) and `kernels_pallas.reference` import no Pallas code; the kernels are imported on first use.
 """
 
-from kernels_pallas import reference
-from kernels_pallas.api import BACKENDS, decode_attention, flash_attention
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["BACKENDS", "decode_attention", "flash_attention", "reference"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("BACKENDS", "decode_attention", "flash_attention"):
+        from kernels_pallas import api
+
+        return getattr(api, name)
+    if name == "reference":
+        from kernels_pallas import reference
+
+        return reference
+    raise AttributeError(f"module 'kernels_pallas' has no attribute {name!r}")

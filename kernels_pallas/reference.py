@@ -10,38 +10,11 @@ import math
 import jax
 import jax.numpy as jnp
 
+from kernels_pallas.masks import visibility_mask
+
 # A finite stand-in for -inf, so that fully masked rows stay NaN-free in value and gradient.
 _MASKED = -1e30
 _HIGHEST = jax.lax.Precision.HIGHEST
-
-
-def visibility_mask(
-    batch: int,
-    seq_q: int,
-    seq_kv: int,
-    *,
-    q_segment_ids: jax.Array | None = None,
-    kv_segment_ids: jax.Array | None = None,
-    q_lengths: jax.Array | None = None,
-    kv_lengths: jax.Array | None = None,
-    causal: bool = False,
-) -> jax.Array:
-    """[B, S_q, S_kv] bool: key j visible to query i (segments, lengths, bottom-right causal)."""
-    if (q_segment_ids is None) != (kv_segment_ids is None):
-        raise ValueError("pass both q_segment_ids and kv_segment_ids, or neither")
-    qi = jnp.arange(seq_q)[:, None]
-    kj = jnp.arange(seq_kv)[None, :]
-    mask = jnp.ones((batch, seq_q, seq_kv), bool)
-    if q_segment_ids is not None:
-        qs = q_segment_ids[:, :, None]
-        mask &= (qs == kv_segment_ids[:, None, :]) & (qs != 0)
-    if q_lengths is not None:
-        mask &= qi[None] < q_lengths[:, None, None]
-    if kv_lengths is not None:
-        mask &= kj[None] < kv_lengths[:, None, None]
-    if causal:
-        mask &= (kj <= qi + (seq_kv - seq_q))[None]
-    return mask
 
 
 def attention_reference(

@@ -21,7 +21,7 @@ from tasks import corpus
 from tasks import preprocessors as prep
 from tasks.pretraining import OBJECTIVE_SHARES, output_features, pretraining_preprocessors
 from tasks.registry import add_mixture, add_task
-from tasks.vocabulary import default_vocabulary
+from tasks.seqio_vocabulary import default_vocabulary
 
 SPLITS: tuple[str, ...] = ("train", "validation")
 # The source is already a full permutation of the corpus each epoch; the task-level buffer only mixes

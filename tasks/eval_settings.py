@@ -130,7 +130,7 @@ def resolve_vocabulary(vocabulary=None):
 
     None is the project's default vocabulary.
     """
-    from tasks.vocabulary import default_vocabulary, get_vocabulary  # lazy: imports seqio
+    from tasks.seqio_vocabulary import default_vocabulary, get_vocabulary  # lazy: imports seqio
 
     if vocabulary is None:
         return default_vocabulary()

@@ -1,6 +1,7 @@
-"""Print a few decoded examples of a task or mixture, to see what the model is trained on.
+"""Print a few decoded examples of a task or mixture, to see what the model is trained on; or list them all.
 
     python -m tasks.inspect alexatm_default_pretrain --split=train --num=5 --seed=0
+    python -m tasks.inspect --list
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def inspect_examples(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tasks.inspect", description=__doc__.split("\n")[0])
-    parser.add_argument("name", help="task or mixture name, e.g. alexatm_default_pretrain")
+    parser.add_argument("name", nargs="?", help="task or mixture name, e.g. alexatm_default_pretrain")
+    parser.add_argument("--list", action="store_true", help="print every registered task and mixture")
     parser.add_argument("--split", default="train")
     parser.add_argument("--num", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -62,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--targets_length", type=int, default=512)
     parser.add_argument("--show_ids", action="store_true", help="also print the token ids")
     args = parser.parse_args(argv)
+    if args.list or not args.name:
+        import tasks.all  # noqa: F401
+        from tasks.registry import registered_names
+
+        print("\n".join(registered_names()))
+        return
     examples = inspect_examples(
         args.name, split=args.split, num=args.num, seed=args.seed,
         inputs_length=args.inputs_length, targets_length=args.targets_length, show_ids=args.show_ids,

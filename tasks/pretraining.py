@@ -22,7 +22,7 @@ import seqio
 
 from tasks import preprocessors as prep
 from tasks.registry import add_mixture, add_task
-from tasks.vocabulary import default_vocabulary, get_vocabulary
+from tasks.seqio_vocabulary import default_vocabulary, get_vocabulary
 
 LANGUAGES: tuple[str, ...] = ("ar", "en", "fr", "de", "hi", "it", "ja", "mr", "pt", "es", "ta", "te")
 MC4_TFDS_NAME = "c4/multilingual:3.1.0"

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-CLM_PREFIX = "[CLM] "
+from tasks.vocabulary import CLM_PREFIX
+
 # Newline runs (and the blanks around them) become one space; `tasks.xsum` uses the same pattern in TF.
 NEWLINE_PATTERN = r"[ \t]*[\r\n]+[ \t]*"
 

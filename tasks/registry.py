@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import importlib
 from typing import Any
 
 
@@ -18,26 +17,23 @@ def registered_names() -> list[str]:
     return sorted(set(seqio.TaskRegistry.names()) | set(seqio.MixtureRegistry.names()))
 
 
-def get_mixture_or_task(name: str, *, import_all: bool = True) -> Any:
-    """The seqio Task or Mixture `name`.
+def get_mixture_or_task(name: str) -> Any:
+    """The registered seqio Task or Mixture `name`, or `UnknownTaskError` with the closest names.
 
-    On a miss, imports `tasks.all` (which registers every task of the project) once and retries when
-    `import_all`; then raises `UnknownTaskError` listing the closest registered names first.
+    Tasks register when their module is imported; the caller imports it first (`import tasks.all` registers
+    every task of the project; the entry points do, and `DatasetConfig.module` names another).
     """
     import seqio
 
     names = registered_names()
-    if name not in names and import_all:
-        importlib.import_module("tasks.all")
-        names = registered_names()
     if name in names:
         return seqio.get_mixture_or_task(name)
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
-    rest = [n for n in names if n not in close]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownTaskError(
-        f"Unknown task or mixture {name!r}.{hint} Registered ({len(names)}): {', '.join(close + rest) or 'none'}. "
-        "Tasks register when their module is imported (`import tasks.all` registers all of them)."
+        f"Unknown task or mixture {name!r}.{hint} {len(names)} are registered: list them with "
+        "`python -m tasks.inspect --list`. A task registers when its module is imported (`tasks.all` registers "
+        "every task of the project; for your own, set DatasetConfig.module to your module)."
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import seqio
 import tensorflow as tf
 
-from tasks.vocabulary import REQUIRED_PIECES, SentencePieceTokenizer, get_tokenizer
+from tasks.vocabulary import DEFAULT_SPM_PATH, REQUIRED_PIECES, SentencePieceTokenizer, get_tokenizer
 
 
 class AlexaTMVocabulary(seqio.SentencePieceVocabulary):
@@ -78,3 +79,15 @@ class AlexaTMVocabulary(seqio.SentencePieceVocabulary):
 
     def __str__(self) -> str:
         return f"AlexaTMVocabulary(file={self.sentencepiece_model_file}, vocab_size={self.vocab_size})"
+
+
+def get_vocabulary(
+    path: str | os.PathLike | None = None, *, required_pieces: Sequence[str] = REQUIRED_PIECES
+) -> AlexaTMVocabulary:
+    """The `seqio.Vocabulary` for `path` (default: the project's default vocabulary)."""
+    return AlexaTMVocabulary(os.fspath(path or DEFAULT_SPM_PATH), required_pieces=required_pieces)
+
+
+def default_vocabulary() -> AlexaTMVocabulary:
+    """The project's default vocabulary (`tasks/data/default_spm.model`, 7,000 pieces, 12 languages)."""
+    return get_vocabulary(DEFAULT_SPM_PATH)

@@ -2,10 +2,9 @@
 
 Two layers, so that the model side runs without TensorFlow:
 
-* `SentencePieceTokenizer`: pure python (sentencepiece only) encode/decode of strings and the ids of the
+* `SentencePieceTokenizer` (here): pure python (sentencepiece only) encode/decode of strings and the ids of the
   special pieces. Safe to import on GPU machines with no TensorFlow or seqio.
-* `AlexaTMVocabulary`: the `seqio.Vocabulary` used by tasks; importing it (from this module or from
-  `tasks.seqio_vocabulary`) pulls in seqio and TensorFlow lazily.
+* `AlexaTMVocabulary` (`tasks.seqio_vocabulary`): the `seqio.Vocabulary` used by tasks, built on this one.
 
 Id layout of the vocabularies we train (`tasks.train_vocab`), the official one for the first three:
 `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `[CLM]`=4, `[DOC]`=5, `[MASK]`=6. The official 150K file
@@ -17,14 +16,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sentencepiece as spm
 
-if TYPE_CHECKING:  # pragma: no cover
-    from tasks.seqio_vocabulary import AlexaTMVocabulary
-
 CLM_PIECE = "[CLM]"  # starts a causal-LM input
+CLM_PREFIX = CLM_PIECE + " "  # how a text prompt asks for CLM mode (the official scripts' `"[CLM] " + text`)
 DOC_PIECE = "[DOC]"  # separates packed documents
 MASK_PIECE = "[MASK]"
 BOS_PIECE, PAD_PIECE, EOS_PIECE, UNK_PIECE = "<s>", "<pad>", "</s>", "<unk>"
@@ -215,26 +212,3 @@ def get_tokenizer(
 ) -> SentencePieceTokenizer:
     """TF-free tokenizer for `path` (default: the project's default vocabulary); cached per path."""
     return _cached_tokenizer(os.fspath(path or DEFAULT_SPM_PATH), tuple(required_pieces))
-
-
-def get_vocabulary(
-    path: str | os.PathLike | None = None, *, required_pieces: Sequence[str] = REQUIRED_PIECES
-) -> AlexaTMVocabulary:
-    """The `seqio.Vocabulary` for `path` (default: the project's default vocabulary). Imports seqio."""
-    from tasks.seqio_vocabulary import AlexaTMVocabulary
-
-    return AlexaTMVocabulary(os.fspath(path or DEFAULT_SPM_PATH), required_pieces=required_pieces)
-
-
-def default_vocabulary() -> AlexaTMVocabulary:
-    """The project's default vocabulary (`tasks/data/default_spm.model`, ~8K pieces, 12 languages)."""
-    return get_vocabulary(DEFAULT_SPM_PATH)
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: `from tasks.vocabulary import AlexaTMVocabulary` works without importing seqio up front.
-    if name == "AlexaTMVocabulary":
-        from tasks.seqio_vocabulary import AlexaTMVocabulary
-
-        return AlexaTMVocabulary
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-# Interpret-mode kernels must run on the CPU even on a GPU machine (FACTS: interpret mode does not move them).
+# Interpret-mode kernels must run on the CPU even on a GPU machine (docs/STACK.md: interpret mode does not move them).
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # Tests are dominated by XLA compile time on CPU; LLVM optimisation level 0 compiles ~3x faster and the
 # tests compare values with tolerances (or two runs under the same flags), never against fixed timings.
@@ -15,8 +15,8 @@ import flax.linen as nn  # noqa: E402
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
-from alexatm_jax.config import ModelConfig  # noqa: E402
-from alexatm_jax.models import EncoderDecoderModel  # noqa: E402
+from alexatm_jax.model.config import ModelConfig  # noqa: E402
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
 
 TINY = dict(
     vocab_size=64, d_model=32, num_encoder_layers=2, num_decoder_layers=2, num_encoder_heads=4,

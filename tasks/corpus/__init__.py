@@ -6,11 +6,10 @@ Standard library only, so it imports on any machine.
 """
 
 from tasks.corpus.common import INTENTS, LANGUAGE_NAMES, LANGUAGES
-from tasks.corpus.few_shot import CLM_PREFIX, few_shot_intent_examples, few_shot_intent_prompt
+from tasks.corpus.few_shot import few_shot_intent_examples, few_shot_intent_prompt
 from tasks.corpus.generation import SPLITS, Utterance, documents, generate, write_text
 
 __all__ = [
-    "CLM_PREFIX",
     "INTENTS",
     "LANGUAGES",
     "LANGUAGE_NAMES",

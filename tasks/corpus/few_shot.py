@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from tasks.corpus.common import INTENTS, LANGUAGES
 from tasks.corpus.generation import SPLITS, check_choice, intent_pool
+from tasks.vocabulary import CLM_PREFIX
 
-CLM_PREFIX = "[CLM] "
 NUM_SHOT_INTENTS = 3
 
 

@@ -9,9 +9,9 @@ import jax
 import numpy as np
 import sentencepiece as spm
 
-from alexatm_jax import checkpoints
-from alexatm_jax.config import ModelConfig
-from alexatm_jax.models import EncoderDecoderModel
+from alexatm_jax.checkpoint import params as checkpoints
+from alexatm_jax.model.config import ModelConfig
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
 REPO = Path(__file__).resolve().parents[2]
 VOCAB_PATH = REPO / "tasks" / "data" / "default_spm.model"

@@ -16,7 +16,8 @@ import numpy as np
 
 def main(job_path: str) -> None:
     import alexatm_jax
-    from alexatm_jax import convert_checkpoint, decoding
+    from alexatm_jax import convert_checkpoint
+    from alexatm_jax.decoding import predict as decoding
 
     job = json.loads(Path(job_path).read_text())
     work = Path(job["work"])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import alexatm_jax
-from alexatm_jax import tokenizer as tok
+from alexatm_jax import prompting as tok
 from tests.alexatm_jax.decoding_fixtures import REPO, VOCAB_SIZE, save_checkpoint, small_config
 
 PROMPTS = ["Hello world", "Le chat est sur la table, et il dort.", "Ein"]

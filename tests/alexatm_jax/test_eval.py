@@ -16,10 +16,11 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import gin
-from alexatm_jax import checkpoints, evaluation
 from alexatm_jax import eval as eval_main
-from alexatm_jax.config import ModelConfig
-from alexatm_jax.models import EncoderDecoderModel
+from alexatm_jax.checkpoint import params as checkpoints
+from alexatm_jax.evaluation import evaluator as evaluation
+from alexatm_jax.model.config import ModelConfig
+from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 from tasks import eval_settings, registry
 from tests.tasks.eval_fixtures import write_flores, write_superglue_jsonl
 

@@ -1,6 +1,6 @@
 """Greedy decoding parity with the official PyTorch release.
 
-The official `generate` fails with current transformers (FACTS), so the reference is step-by-step argmax over
+The official `generate` fails with current transformers (docs/STACK.md), so the reference is step-by-step argmax over
 the official model's forward pass. A random official model (20B layout: untied embeddings, its own decoder
 start token) is converted and decoded by `alexatm_jax` in the main venv (`official_decoding_worker.py`, run
 with `ALEXATM_JAX_PYTHON`). Run with

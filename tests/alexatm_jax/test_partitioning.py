@@ -26,8 +26,8 @@ def test_sharded_loss_equals_single_device_loss():
         os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
         os.environ["JAX_PLATFORMS"] = "cpu"
         import flax.linen as nn, jax, numpy as np
-        from alexatm_jax.config import ModelConfig
-        from alexatm_jax.models import EncoderDecoderModel
+        from alexatm_jax.model.config import ModelConfig
+        from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
         from alexatm_jax.partitioning import FSDP_TP_RULES, Partitioner, shard_batch
         cfg = ModelConfig(vocab_size=64, d_model=32, num_encoder_layers=2, num_decoder_layers=2,
                           num_encoder_heads=4, num_decoder_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,

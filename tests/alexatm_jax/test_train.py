@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_fixtures as fx  # noqa: E402
 
-from alexatm_jax import checkpoints  # noqa: E402
-from alexatm_jax.metrics import read_metrics  # noqa: E402
+from alexatm_jax.checkpoint import run_dir  # noqa: E402
+from alexatm_jax.training.metrics import read_metrics  # noqa: E402
 
 
 def _losses(model_dir: Path) -> dict[int, float]:
@@ -65,7 +65,7 @@ def test_kill_9_during_a_save_then_resume_is_bit_identical(tmp_path):
             break
         time.sleep(0.005)
     assert run_b.wait(timeout=60) == -signal.SIGKILL, "run B finished before it could be killed"
-    latest = checkpoints.find_checkpoint(b_dir)
+    latest = run_dir.find_checkpoint(b_dir)
     assert int(latest.name) < 8
     out_a, err_a = run_a.communicate(timeout=300)
     assert run_a.returncode == 0, err_a[-3000:]

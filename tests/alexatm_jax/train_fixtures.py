@@ -67,11 +67,11 @@ register()
 
 MODEL_GIN = """
 from __gin__ import dynamic_registration
-from alexatm_jax import config
-from alexatm_jax import models
+from alexatm_jax.model import config
+from alexatm_jax.model import encoder_decoder
 
-MODEL = @models.EncoderDecoderModel()
-models.EncoderDecoderModel.config = @config.ModelConfig()
+MODEL = @encoder_decoder.EncoderDecoderModel()
+encoder_decoder.EncoderDecoderModel.config = @config.ModelConfig()
 config.ModelConfig:
   vocab_size = 64
   d_model = 32
@@ -88,10 +88,10 @@ config.ModelConfig:
 
 RUN_GIN = """
 from __gin__ import dynamic_registration
-from alexatm_jax import checkpoint_manager
-from alexatm_jax import config
-from alexatm_jax import data_pipeline
-from alexatm_jax import optimizers
+from alexatm_jax.checkpoint import manager as checkpoint_manager
+from alexatm_jax.model import config
+from alexatm_jax.training import input_pipeline
+from alexatm_jax.training import optimizers
 from alexatm_jax import train as train_script
 
 include 'runs/pretrain.gin'
@@ -100,8 +100,8 @@ MIXTURE_OR_TASK_NAME = 'synthetic_pretrain'
 TASK_FEATURE_LENGTHS = {'inputs': 32, 'targets': 32}
 BATCH_SIZE = 8
 EVAL_BATCHES = 2
-train/data_pipeline.DatasetConfig.module = 'train_fixtures'
-validation/data_pipeline.DatasetConfig.module = 'train_fixtures'
+train/input_pipeline.DatasetConfig.module = 'train_fixtures'
+validation/input_pipeline.DatasetConfig.module = 'train_fixtures'
 config.ModelConfig.dtype = 'float32'
 optimizers.OptimizerConfig.learning_rate = 3e-3
 optimizers.OptimizerConfig.warmup_steps = 2
@@ -145,17 +145,15 @@ def restore_params(model_dir: Path):
 
     Passes explicit shardings: without them orbax looks for the saving topology and fails on another one.
     """
-    import flax.linen as nn
     import jax
 
-    from alexatm_jax import checkpoints
-    from alexatm_jax.config import ModelConfig
-    from alexatm_jax.models import EncoderDecoderModel
+    from alexatm_jax.checkpoint import params, run_dir
+    from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
-    config = ModelConfig.load(model_dir)
+    shapes = EncoderDecoderModel(run_dir.read_model_config(model_dir)).param_shapes()
     device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-    shardings = jax.tree_util.tree_map(lambda _: device, nn.meta.unbox(EncoderDecoderModel(config).abstract_params()))
-    return checkpoints.restore_params(model_dir, config, shardings=shardings)
+    shardings = jax.tree_util.tree_map(lambda _: device, shapes)
+    return params.restore_params(run_dir.find_checkpoint(model_dir), shapes, shardings=shardings)
 
 
 def run_train(gin_file: Path, model_dir: Path, *bindings: str, num_devices: int = 1, timeout: float = 300,

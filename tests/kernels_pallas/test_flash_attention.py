@@ -12,7 +12,8 @@ import pytest
 
 import kernels_pallas
 from kernels_pallas import flash_attention, flash_triton
-from kernels_pallas.reference import attention_reference, visibility_mask
+from kernels_pallas.masks import visibility_mask
+from kernels_pallas.reference import attention_reference
 
 TOL = {jnp.float32: 1e-5, jnp.bfloat16: 1e-2}
 

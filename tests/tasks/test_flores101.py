@@ -108,7 +108,7 @@ def test_reference_predictor_scores_100_through_seqio_evaluator(registered):
 
 
 def test_registered_at_import_with_the_default_vocabulary():
-    from tasks.vocabulary import default_vocabulary
+    from tasks.seqio_vocabulary import default_vocabulary
 
     flores101.register_flores101_tasks()  # what importing the module did
     try:

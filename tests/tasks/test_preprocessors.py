@@ -9,7 +9,7 @@ from scipy import stats
 from tasks import data_stats
 from tasks import preprocessors as prep
 from tasks.pretraining import output_features, pretraining_preprocessors
-from tasks.vocabulary import default_vocabulary
+from tasks.seqio_vocabulary import default_vocabulary
 
 
 def _docs_dataset(lengths, first_id=10):

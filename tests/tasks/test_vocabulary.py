@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tasks import seqio_vocabulary as SV
 from tasks import vocabulary as V
 from tasks.train_vocab import train_vocabulary
 
@@ -60,7 +61,7 @@ def test_missing_special_piece_errors_clearly(tmp_path):
     with pytest.raises(ValueError, match=r"lacks the required piece\(s\) \['\[CLM\]', '\[DOC\]'\]"):
         V.SentencePieceTokenizer(tmp_path / "plain.model")
     with pytest.raises(ValueError, match=r"\[MASK\]"):
-        V.get_vocabulary(str(tmp_path / "plain.model"), required_pieces=["[MASK]"])
+        SV.get_vocabulary(str(tmp_path / "plain.model"), required_pieces=["[MASK]"])
     tok = V.SentencePieceTokenizer(tmp_path / "plain.model", required_pieces=())
     with pytest.raises(KeyError, match=r"\[DOC\]"):
         _ = tok.doc_id
@@ -85,7 +86,7 @@ def test_train_vocab_command(tmp_path, repo_root):
 def test_seqio_vocabulary_matches_tokenizer(tmp_path):
     import tensorflow as tf
 
-    vocab = V.default_vocabulary()
+    vocab = SV.default_vocabulary()
     tok = vocab.alexatm_tokenizer
     assert (vocab.clm_id, vocab.doc_id, vocab.mask_id, vocab.eos_id) == (4, 5, 6, 2)
     assert vocab.pad_id == 0 and vocab.tokenizer_pad_id == 1  # seqio pads with 0; the model's pad is 1
@@ -109,7 +110,7 @@ def test_wraps_external_model_by_name(tmp_path):
         input=str(corpus), model_prefix=str(tmp_path / "ext"), vocab_size=120, minloglevel=2,
         user_defined_symbols=["<foo>", "[DOC]", "[CLM]"],  # no [MASK]: optional
     )
-    vocab = V.get_vocabulary(str(tmp_path / "ext.model"))
+    vocab = SV.get_vocabulary(str(tmp_path / "ext.model"))
     sp = vocab.alexatm_tokenizer.sp
     assert vocab.clm_id == sp.PieceToId("[CLM]") != V.TRAINED_LAYOUT["[CLM]"]
     assert vocab.doc_id == sp.PieceToId("[DOC]")

@@ -9,6 +9,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from alexatm_jax.errors import ConfigError
+from alexatm_jax.model.layers import INIT_STD
 
 ATTENTION_IMPLS = ("xla", "pallas", "cudnn", "auto")
 REMAT_POLICIES = ("none", "minimal", "full")
@@ -34,6 +35,16 @@ class ModelConfig:
     max_position_embeddings: int = 1024
     type_vocab_size: int = 2
     layer_norm_eps: float = 1e-12
+    # Training from scratch: start the encoder's token-type table at zero and never train it. The official encoder
+    # adds token type 0 to every input; a random vector common to all positions slows a tiny model's learning to
+    # copy its input (docs/ARCHITECTURE.md, "Training from scratch"). The forward pass is unchanged (the table is
+    # still added), so converted checkpoints and parity are unaffected.
+    freeze_token_type_embedding: bool = False
+    # Standard deviation of the normal initialiser of every weight matrix and embedding table. The official 0.02
+    # (INIT_STD) suits wide models; at d_model 128 it starts attention's query-key products so small that a tiny model
+    # takes thousands of steps to learn to copy, and about 1/sqrt(d_model) learns it in a few hundred
+    # (docs/ARCHITECTURE.md, "Training from scratch"). Only initialisation reads it.
+    init_std: float = INIT_STD
     # Dropout: residual/embedding, attention probabilities, FFN activations.
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
@@ -68,6 +79,8 @@ class ModelConfig:
         for field in ("dtype", "param_dtype"):
             if getattr(self, field) not in DTYPES:
                 raise ConfigError(f"{field}={getattr(self, field)!r} is unknown: use one of {tuple(DTYPES)}.")
+        if not self.init_std > 0:
+            raise ConfigError(f"init_std must be positive, got {self.init_std}.")
         for field in ("vocab_size", "d_model", "num_encoder_layers", "num_decoder_layers",
                       "encoder_ffn_dim", "decoder_ffn_dim", "max_position_embeddings"):
             if getattr(self, field) <= 0:

@@ -13,13 +13,20 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import optax
 
 from alexatm_jax.model.config import ModelConfig
+from alexatm_jax.model.layers import INIT_STD
 from alexatm_jax.model.network import Transformer
 
 Batch = Mapping[str, jax.Array]
 Params = Any
+# Parameter leaves drawn from the normal initialiser (biases and layer norms start at zeros and ones).
+_NORMAL_INIT_LEAVES = ("kernel", "embedding")
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str:
+    """The parameter's own name: the last dictionary key of its path (boxed leaves add a `.value` step)."""
+    return next((str(k.key) for k in reversed(path) if isinstance(k, jax.tree_util.DictKey)), "")
 
 
 def cross_entropy_with_logits(
@@ -27,15 +34,22 @@ def cross_entropy_with_logits(
 ) -> tuple[jax.Array, jax.Array]:
     """Per-token loss (cross-entropy plus `z_loss * logsumexp**2`) and its z-loss part, in float32.
 
-    Label smoothing spreads `label_smoothing` over the whole vocabulary (optax's convention); the constant
-    entropy term of the smoothed distribution is subtracted so a perfect prediction scores 0.
+    Label smoothing spreads `label_smoothing` over the whole vocabulary (optax's `smooth_labels` convention);
+    the constant entropy term of the smoothed distribution is subtracted so a perfect prediction scores 0.
+    The target logit is gathered, not picked with a one-hot [B, S, vocab] product (as optax's
+    `softmax_cross_entropy_with_integer_labels` does): one pass less over the logits, the largest activation.
     """
     vocab = logits.shape[-1]
     logits = logits.astype(jnp.float32)
-    onehot = jax.nn.one_hot(targets, vocab, dtype=jnp.float32)
-    labels = optax.smooth_labels(onehot, label_smoothing) if label_smoothing else onehot
     log_z = jax.nn.logsumexp(logits, axis=-1)
-    loss = log_z - jnp.sum(labels * logits, axis=-1)
+    # mode="clip": an out-of-range id (padding under a zero weight) reads a real logit, never NaN.
+    target_logit = jnp.take_along_axis(logits, targets[..., None].astype(jnp.int32), axis=-1, mode="clip")[..., 0]
+    if label_smoothing:
+        # sum(smooth_labels(onehot) * logits) = (1 - ls) * logit[target] + ls / vocab * sum(logits)
+        label_term = (1.0 - label_smoothing) * target_logit + label_smoothing / vocab * jnp.sum(logits, axis=-1)
+    else:
+        label_term = target_logit
+    loss = log_z - label_term
     if label_smoothing:
         low = label_smoothing / vocab
         high = 1.0 - label_smoothing + low
@@ -56,7 +70,14 @@ class EncoderDecoderModel:
         """Boxed (logically partitioned) parameters; `nn.meta.unbox` gives plain arrays."""
         enc = jnp.ones((1, encoder_length), jnp.int32)
         dec = jnp.ones((1, decoder_length), jnp.int32)
-        return self.module.init({"params": rng}, enc, dec)["params"]
+        params = self.module.init({"params": rng}, enc, dec)["params"]
+        if self.config.init_std == INIT_STD:
+            return params
+        # Every weight matrix and embedding table is drawn from N(0, INIT_STD) (the official initialiser); scaling
+        # the draw gives N(0, init_std) without threading the value through every layer.
+        scale = self.config.init_std / INIT_STD
+        return jax.tree_util.tree_map_with_path(
+            lambda path, x: x * scale if _leaf_name(path) in _NORMAL_INIT_LEAVES else x, params)
 
     def abstract_params(self) -> Params:
         """Parameter shapes and logical axes without allocating memory (`jax.eval_shape`)."""
@@ -64,16 +85,16 @@ class EncoderDecoderModel:
 
     def param_shapes(self) -> Params:
         """Plain `jax.ShapeDtypeStruct`s of the parameters (the target tree for restoring a checkpoint)."""
+        # Unboxed under eval_shape: with a mesh in scope, unboxing applies sharding constraints (traced values only).
         return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
-                                      nn.meta.unbox(self.abstract_params()))
+                                      jax.eval_shape(nn.meta.unbox, self.abstract_params()))
 
     def logical_axes(self) -> Params:
         """A tree of `PartitionSpec`s of logical axis names, one per parameter."""
         return nn.get_partition_spec(self.abstract_params())
 
     def num_params(self) -> int:
-        shapes = nn.meta.unbox(self.abstract_params())
-        return int(sum(x.size for x in jax.tree_util.tree_leaves(shapes)))
+        return int(sum(x.size for x in jax.tree_util.tree_leaves(self.param_shapes())))
 
     # ----- forward passes -----
     def logits(self, params: Params, batch: Batch, *, dropout_rng: jax.Array | None = None) -> jax.Array:
@@ -128,10 +149,8 @@ class EncoderDecoderModel:
 
     def score_batch(self, params: Params, batch: Batch) -> jax.Array:
         """Per-example summed log-likelihood of the (weighted) target tokens, float32 [B]."""
-        logits = self.logits(params, batch)
-        log_probs = jax.nn.log_softmax(logits, axis=-1)
         targets = batch["decoder_target_tokens"]
-        token_ll = jnp.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+        token_ll = -cross_entropy_with_logits(self.logits(params, batch), targets)[0]
         weights = batch.get("decoder_loss_weights")
         if weights is None:
             weights = jnp.ones(targets.shape, jnp.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,23 @@ Axes = tuple[str | None, ...]
 
 def normal_init(std: float = INIT_STD):
     return jax.nn.initializers.normal(stddev=std)
+
+
+def matmul_2d(x: jax.Array, kernel: jax.Array, num_contract: int = 1, *, transpose_kernel: bool = False) -> jax.Array:
+    """Contracts the trailing `num_contract` dims of `x` with the kernel as one [tokens, in] x [in, out] GEMM.
+
+    The kernel is `in_dims + out_dims` (or `out_dims + in_dims` with `transpose_kernel`). Flattening to 2-D
+    first is what keeps XLA:CPU fast: the gradient of a dot that contracts [batch, length] makes it
+    materialise a transposed copy of the activation gradient, while the 2-D form maps to one GEMM with
+    transposed operands (docs/STACK.md, "CPU matmul layouts").
+    """
+    lead, in_shape = x.shape[: x.ndim - num_contract], x.shape[x.ndim - num_contract:]
+    in_size = math.prod(in_shape)
+    out_shape = kernel.shape[: kernel.ndim - num_contract] if transpose_kernel else kernel.shape[num_contract:]
+    kernel_2d = kernel.reshape(-1, in_size) if transpose_kernel else kernel.reshape(in_size, -1)
+    contract = ((1,), (1 if transpose_kernel else 0,))
+    y = jax.lax.dot_general(x.reshape(math.prod(lead), in_size), kernel_2d, (contract, ((), ())))
+    return y.reshape(lead + out_shape)
 
 
 class Dense(nn.Module):
@@ -42,11 +60,7 @@ class Dense(nn.Module):
             in_shape + features,
             self.param_dtype,
         )
-        contract_x = tuple(range(x.ndim - self.num_contract, x.ndim))
-        contract_k = tuple(range(self.num_contract))
-        y = jax.lax.dot_general(
-            x.astype(self.dtype), kernel.astype(self.dtype), ((contract_x, contract_k), ((), ()))
-        )
+        y = matmul_2d(x.astype(self.dtype), kernel.astype(self.dtype), self.num_contract)
         if self.use_bias:
             bias_axes = self.kernel_axes[self.num_contract:]
             bias = self.param(
@@ -65,11 +79,13 @@ class Embed(nn.Module):
     rows_axis: str = "vocab"
     dtype: Any = jnp.float32
     param_dtype: Any = jnp.float32
+    init_std: float = INIT_STD  # 0: a table of zeros
 
     def setup(self) -> None:
+        init = normal_init(self.init_std) if self.init_std else nn.initializers.zeros_init()
         self.embedding = self.param(
             "embedding",
-            nn.with_logical_partitioning(normal_init(), (self.rows_axis, "embed")),
+            nn.with_logical_partitioning(init, (self.rows_axis, "embed")),
             (self.num_embeddings, self.features),
             self.param_dtype,
         )
@@ -78,7 +94,7 @@ class Embed(nn.Module):
         return jnp.take(self.embedding, ids, axis=0).astype(self.dtype)
 
     def attend(self, x: jax.Array) -> jax.Array:
-        return jnp.einsum("...d,vd->...v", x.astype(self.dtype), self.embedding.astype(self.dtype))
+        return matmul_2d(x.astype(self.dtype), self.embedding.astype(self.dtype), transpose_kernel=True)
 
 
 class AlexaTMLayerNorm(nn.Module):

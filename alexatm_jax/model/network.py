@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from alexatm_jax.model.attention import MultiHeadAttention
 from alexatm_jax.model.config import ModelConfig
-from alexatm_jax.model.layers import MLP, AlexaTMLayerNorm, Embed, normal_init
+from alexatm_jax.model.layers import INIT_STD, MLP, AlexaTMLayerNorm, Embed, normal_init
 
 EMBED_AXES = ("batch", "length", "embed")
 # The official decoder reads position p from row p + 2 of its table (a fairseq/BART legacy).
@@ -154,7 +154,10 @@ class Encoder(nn.Module):
         common = dict(dtype=cfg.compute_dtype, param_dtype=cfg.weights_dtype)
         x = self.token_embed(tokens)
         types = jnp.zeros_like(tokens) if token_type_ids is None else token_type_ids
-        x = x + Embed(cfg.type_vocab_size, cfg.d_model, "type_vocab", name="token_type_embed", **common)(types)
+        frozen = cfg.freeze_token_type_embedding
+        type_embed = Embed(cfg.type_vocab_size, cfg.d_model, "type_vocab", name="token_type_embed",
+                           init_std=0.0 if frozen else INIT_STD, **common)(types)
+        x = x + (jax.lax.stop_gradient(type_embed) if frozen else type_embed)
         x = x + Embed(cfg.max_position_embeddings, cfg.d_model, "abspos", name="position_embed", **common)(
             positions
         )

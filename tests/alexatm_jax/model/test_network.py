@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from alexatm_jax.checkpoint import layouts as param_layout
+from alexatm_jax.errors import ConfigError
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
 REPO = Path(__file__).resolve().parents[3]
@@ -153,3 +154,35 @@ def test_shared_and_tied_embedding_variants(tiny_config, share, tie):
     params = nn.meta.unbox(model.init(jax.random.PRNGKey(0)))
     assert ("shared_embed" in params) == share and ("lm_head" not in params) == tie
     assert model.logits(params, _batch(np.random.default_rng(8))).shape == (2, 6, 64)
+
+
+def test_frozen_token_type_embedding_starts_at_zero_gets_no_gradient_and_keeps_the_forward(tiny_config):
+    frozen_config = tiny_config.replace(freeze_token_type_embedding=True)
+    model = EncoderDecoderModel(frozen_config)
+    params = nn.meta.unbox(model.init(jax.random.PRNGKey(0)))
+    table = params["encoder"]["token_type_embed"]["embedding"]
+    assert table.shape == (tiny_config.type_vocab_size, tiny_config.d_model) and not np.any(table)
+    batch = _batch(np.random.default_rng(0))
+    batch = {**batch, "decoder_target_tokens": batch["decoder_input_tokens"]}
+    grads = jax.grad(lambda p: model.loss_fn(p, batch, None)[0])(params)
+    assert not np.any(grads["encoder"]["token_type_embed"]["embedding"])
+    assert np.any(grads["encoder"]["position_embed"]["embedding"])
+    # The same parameters in the unfrozen model: the table is still added, so logits (and conversion) are unchanged.
+    loaded = {**params, "encoder": {**params["encoder"], "token_type_embed": {"embedding": table + 0.5}}}
+    np.testing.assert_allclose(model.logits(loaded, batch), EncoderDecoderModel(tiny_config).logits(loaded, batch),
+                               atol=1e-6)
+
+
+def test_init_std_scales_weights_and_embeddings_but_not_norms_or_biases(tiny_config):
+    official = nn.meta.unbox(EncoderDecoderModel(tiny_config).init(jax.random.PRNGKey(0)))
+    wide = nn.meta.unbox(EncoderDecoderModel(tiny_config.replace(init_std=0.1)).init(jax.random.PRNGKey(0)))
+    flat_official = dict(jax.tree_util.tree_leaves_with_path(official))
+    for path, leaf in jax.tree_util.tree_leaves_with_path(wide):
+        name = str(path[-1].key)
+        expected = flat_official[path] * (5.0 if name in ("kernel", "embedding") else 1.0)
+        np.testing.assert_allclose(leaf, expected, rtol=1e-6, err_msg=jax.tree_util.keystr(path))
+    stds = [float(np.std(leaf)) for path, leaf in jax.tree_util.tree_leaves_with_path(wide)
+            if str(path[-1].key) == "kernel" and leaf.size > 1000]
+    assert stds and all(0.09 < s < 0.11 for s in stds)
+    with pytest.raises(ConfigError, match="init_std must be positive"):
+        tiny_config.replace(init_std=0.0)

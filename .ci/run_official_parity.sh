@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Parity tests against the official PyTorch release (pytest -m official), in a fresh reference venv.
+# Parity tests against the official PyTorch release (pytest -m official), in a fresh reference venv: logits and
+# checkpoint conversion, greedy decoding from token ids and from string prompts, and the official tokenizer's ids.
 #
 # Usage: .ci/run_official_parity.sh MAIN_VENV_PYTHON [extra pytest args]
 #   MAIN_VENV_PYTHON: python of the main (JAX) venv; the tests run the converter and our model with it.
@@ -29,7 +30,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   if compgen -G "/opt/wheels/torch-2.13.0*.whl" > /dev/null; then
     "${PIP[@]}" --no-deps --no-index --find-links /opt/wheels torch==2.13.0
   fi
-  "${PIP[@]}" torch==2.13.0 transformers==4.29.2 safetensors sentencepiece numpy pytest
+  # protobuf 3.20: newer releases break transformers 4.29's slow-to-fast tokenizer conversion (docs/STACK.md);
+  # regex: the project's official tokenization reads grapheme clusters with it.
+  "${PIP[@]}" torch==2.13.0 transformers==4.29.2 protobuf==3.20.3 safetensors sentencepiece regex numpy pytest
   # Its declared deps (torch<2) would pull a 2 GB CUDA torch 1.13.
   "${PIP[@]}" --no-deps alexa-teacher-models==1.0.1
 fi
@@ -37,4 +40,5 @@ fi
 cd "$REPO"
 # --noconftest: tests/conftest.py imports JAX, which the reference venv does not have.
 ALEXATM_JAX_PYTHON="$MAIN_PYTHON" "$VENV/bin/python" -m pytest --noconftest -p no:cacheprovider -m official \
-  tests/alexatm_jax/test_official_parity.py tests/alexatm_jax/test_official_decoding.py "$@"
+  tests/alexatm_jax/test_official_parity.py tests/alexatm_jax/test_official_decoding.py \
+  tests/tasks/test_official_tokenizer_parity.py "$@"

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from alexatm_jax import batching, paths
+from alexatm_jax import inputs as user_inputs
 from alexatm_jax import prompting as tok
 from alexatm_jax.checkpoint import run_dir
 from alexatm_jax.checkpoint.params import restore_params
@@ -41,22 +42,24 @@ class Seq2SeqLM:
     """A loaded model: config, parameters, vocabulary and the calls users make (`logits`, `score`, `generate`)."""
 
     def __init__(self, config: ModelConfig, params: Any, *, vocab_path: str | None = None,
-                 partitioner: Partitioner | None = None):
+                 partitioner: Partitioner | None = None, tokenization: str = tok.PROJECT_TOKENIZATION):
         self.config = config
         self.params = params
         self.vocab_path = vocab_path
+        self.tokenization = tok.checkpoint_tokenization({}, tokenization)
         self.partitioner = partitioner
         self.model = EncoderDecoderModel(config)
 
     @functools.cached_property
     def tokenizer(self) -> Any | None:
-        """The SentencePiece tokenizer of `vocab_path` (None without a vocabulary: token ids only)."""
+        """The SentencePiece tokenizer of `vocab_path` in the checkpoint's tokenization convention (None without a
+        vocabulary: token ids only)."""
         if self.vocab_path is None:
             return None
-        tokenizer = tok.load_tokenizer(self.vocab_path)
-        if tokenizer.vocab_size > self.config.vocab_size:
-            raise ValueError(f"The vocabulary {self.vocab_path} has {tokenizer.vocab_size} pieces but the model's "
-                             f"vocab_size is {self.config.vocab_size}: load(..., vocab_path=...) with the "
+        tokenizer = tok.load_tokenizer(self.vocab_path, self.tokenization)
+        problem = tok.vocabulary_size_problem(tokenizer.vocab_size, self.config.vocab_size)
+        if problem:
+            raise ValueError(f"The vocabulary {self.vocab_path} {problem} load(..., vocab_path=...) with the "
                              "vocabulary the checkpoint was trained with.")
         return tokenizer
 
@@ -95,8 +98,8 @@ class Seq2SeqLM:
         `encoder_mask` is 1 for real tokens and 0 for padding (default: all real). Token ids are used as given,
         whatever vocabulary produced them.
         """
-        enc = _as_int_matrix(encoder_input_tokens, "encoder_input_tokens")
-        dec = _as_int_matrix(decoder_input_tokens, "decoder_input_tokens")
+        enc = user_inputs.token_matrix(encoder_input_tokens, "encoder_input_tokens")
+        dec = user_inputs.token_matrix(decoder_input_tokens, "decoder_input_tokens")
         if enc.shape[0] != dec.shape[0]:
             raise ValueError(f"Batch sizes differ: encoder {enc.shape[0]} vs decoder {dec.shape[0]}.")
         for name, tokens in (("encoder", enc), ("decoder", dec)):
@@ -108,7 +111,7 @@ class Seq2SeqLM:
             if tokens.size and (tokens.min() < 0 or tokens.max() >= self.config.vocab_size):
                 raise ValueError(f"{name} token ids must lie in [0, {self.config.vocab_size}).")
         segment = np.ones(enc.shape, np.int32) if encoder_mask is None else (
-            _as_int_matrix(encoder_mask, "encoder_mask") != 0).astype(np.int32)
+            user_inputs.token_matrix(encoder_mask, "encoder_mask") != 0).astype(np.int32)
         if segment.shape != enc.shape:
             raise ValueError(f"encoder_mask shape {segment.shape} differs from encoder_input_tokens {enc.shape}.")
         batch = {"encoder_input_tokens": enc, "decoder_input_tokens": dec, "encoder_segment_ids": segment}
@@ -119,7 +122,7 @@ class Seq2SeqLM:
     def _encode_inputs(self, inputs: Any, mode: str | None, *, max_input_length: int | None,
                        truncation: str) -> tuple[list[list[int]], list[bool], bool, bool]:
         """Token ids of every input (truncated), which were truncated, whether text, whether a single input."""
-        examples, single, is_text = _normalise(inputs, "inputs")
+        examples, single, is_text = user_inputs.examples(inputs, "inputs")
         if is_text:
             ids = tok.encode_inputs(self._require_tokenizer("string inputs"), examples, mode)
         else:
@@ -128,13 +131,13 @@ class Seq2SeqLM:
                 if not x:
                     raise ValueError(f"Input {i} is an empty token list: give every input at least one token.")
         limit = self.config.max_position_embeddings
-        max_input_length = max_input_length or limit
+        max_input_length = limit if max_input_length is None else max_input_length
         if not 1 <= max_input_length <= limit:
             raise ValueError(f"max_input_length={max_input_length} must lie in [1, {limit}] "
                              "(max_position_embeddings).")
         if truncation not in TRUNCATIONS:
             raise ValueError(f"truncation={truncation!r} is unknown: use one of {TRUNCATIONS}.")
-        clm_id = self._clm_id()
+        prefix = self.tokenizer.clm_prefix_ids() if self.tokenizer is not None else []
         out, truncated = [], []
         for i, x in enumerate(ids):
             truncated.append(len(x) > max_input_length)
@@ -142,18 +145,13 @@ class Seq2SeqLM:
                 if truncation == "error":
                     raise ValueError(f"Input {i} has {len(x)} tokens, more than max_input_length={max_input_length}:"
                                      " shorten it, or pass truncation='left' to drop its oldest tokens.")
-                keep_head = 1 if x[0] == clm_id and max_input_length > 1 else 0  # [CLM] stays first.
-                warnings.warn(f"Input {i} has {len(x)} tokens; keeping its last {max_input_length - keep_head}"
-                              f"{' after [CLM]' if keep_head else ''} (max_input_length={max_input_length}).",
+                head = tok.kept_prefix_length(x, max_input_length, prefix)  # the [CLM] prefix stays first
+                warnings.warn(f"Input {i} has {len(x)} tokens; keeping its last {max_input_length - head}"
+                              f"{' after [CLM]' if head else ''} (max_input_length={max_input_length}).",
                               stacklevel=3)
-                x = x[:keep_head] + x[len(x) - (max_input_length - keep_head):]
+                x = tok.truncate_left(x, max_input_length, prefix)
             out.append(x)
         return out, truncated, is_text, single
-
-    def _clm_id(self) -> int | None:
-        t = self.tokenizer
-        return t.piece_to_id(tok.CLM_PREFIX.strip()) if t is not None and t.has_piece(tok.CLM_PREFIX.strip()) \
-            else None
 
     def _require_tokenizer(self, what: str) -> Any:
         if self.tokenizer is None:
@@ -174,16 +172,17 @@ class Seq2SeqLM:
         """Summed log-likelihood of each target given its input (teacher forcing), float32 [N].
 
         String targets are tokenised without EOS unless `target_eos` (rank classification compares candidate
-        answers, not their endings); token-id targets are used as given. An empty target scores 0.
+        answers, not their endings), in the checkpoint's convention (official: `<s>` first, as
+        `tokenizer(text_target=...)`); token-id targets are used as given. An empty target (no tokens) scores 0.
         """
+        user_inputs.check_batching(batch_size=batch_size, max_input_length=max_input_length)
+        tgt_examples, _, tgt_text = user_inputs.examples(targets, "targets", allow_empty=True)
         enc, _, _, single = self._encode_inputs(inputs, mode, max_input_length=max_input_length,
                                                 truncation=truncation)
-        tgt_examples, _, tgt_text = _normalise(targets, "targets", allow_empty=True)
         if len(tgt_examples) != len(enc):
             raise ValueError(f"{len(enc)} inputs but {len(tgt_examples)} targets: give one target per input.")
         if tgt_text:
-            t = self._require_tokenizer("string targets")
-            tgt = [t.encode(s, add_eos=target_eos) for s in tgt_examples]
+            tgt = tok.encode_targets(self._require_tokenizer("string targets"), tgt_examples, add_eos=target_eos)
         else:
             tgt = [self._check_ids(x, f"Target {i}") for i, x in enumerate(tgt_examples)]
         limit = self.config.max_position_embeddings
@@ -226,6 +225,12 @@ class Seq2SeqLM:
         `return_details`, dicts with `output`, `tokens` (EOS dropped), `finish_reason` ("eos", "stop" or
         "length"), `score`, `log_likelihood` (of the tokens generated, EOS included) and `input_truncated`.
         """
+        user_inputs.check_generate(
+            max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams,
+            num_return_sequences=num_return_sequences, temperature=temperature, top_k=top_k, top_p=top_p,
+            length_penalty=length_penalty, seed=seed, batch_size=batch_size, max_input_length=max_input_length,
+            stop_strings=stop_strings, stop_sequences=stop_sequences, banned_sequences=banned_sequences)
+        max_new_tokens = int(max_new_tokens)  # a numpy integer is accepted; plain int from here on
         enc, truncated, is_text, single = self._encode_inputs(inputs, mode, max_input_length=max_input_length,
                                                               truncation=truncation)
         if stop_strings and not is_text:
@@ -282,14 +287,16 @@ def decoder_for(model: EncoderDecoderModel, **options: Any) -> Decoder:
 
 
 def load(path: str | Path, *, dtype: Any = None, partitioner: Partitioner | None = None,
-         vocab_path: str | Path | None = None, **config_overrides: Any) -> Seq2SeqLM:
+         vocab_path: str | Path | None = None, tokenization: str | None = None,
+         **config_overrides: Any) -> Seq2SeqLM:
     """Loads a converted checkpoint directory or the latest step of a training `MODEL_DIR`.
 
     Paths may be relative (to the working directory) or start with `~`. `dtype` (e.g. "bfloat16") sets the
     compute dtype and casts the parameters to it; `partitioner` restores the parameters sharded over its mesh
     (training's logical rules) and runs every call under them; `vocab_path` overrides the vocabulary named in the
-    checkpoint metadata; other keywords override config fields (e.g. `attention_impl="pallas"`,
-    `scan_layers=False`).
+    checkpoint metadata; `tokenization` ("official" or "project") overrides the convention it records (strings are
+    tokenised as the checkpoint was trained: `prompting.checkpoint_tokenization`); other keywords override config
+    fields (e.g. `attention_impl="pallas"`, `scan_layers=False`).
     """
     checkpoint_dir = run_dir.find_checkpoint(paths.resolve(path))
     vocab_path = paths.resolve_optional(vocab_path)
@@ -301,37 +308,7 @@ def load(path: str | Path, *, dtype: Any = None, partitioner: Partitioner | None
     model = EncoderDecoderModel(config)
     shardings = None if partitioner is None else partitioner.shardings(model.logical_axes())
     params = restore_params(checkpoint_dir, model.param_shapes(), dtype=config.weights_dtype, shardings=shardings)
-    stored_vocab = run_dir.read_metadata(checkpoint_dir).get("vocab_path")
-    return Seq2SeqLM(config, params, vocab_path=str(vocab_path) if vocab_path else stored_vocab,
-                     partitioner=partitioner)
-
-
-def _normalise(values: Any, name: str, *, allow_empty: bool = False) -> tuple[list[Any], bool, bool]:
-    """(examples, single, is_text) for a string, a token-id list, or a list of either."""
-    if isinstance(values, str):
-        return [values], True, True
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
-    values = list(values)
-    if not values:
-        if allow_empty:
-            return [], False, False
-        raise ValueError(f"{name} is empty: pass a string, a token-id list, or a list of them.")
-    if all(isinstance(v, (int, np.integer)) for v in values):
-        return [values], True, False
-    if all(isinstance(v, str) for v in values):
-        return values, False, True
-    if all(not isinstance(v, str) and isinstance(v, (Sequence, np.ndarray)) for v in values):
-        return [list(v) for v in values], False, False
-    raise ValueError(f"{name} must be a string, a list of token ids, or a list of strings / token-id lists (not "
-                     "a mix).")
-
-
-def _as_int_matrix(values: Any, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must be a [batch, length] array of integer token ids, got {array.dtype} "
-                         f"with shape {array.shape}.")
-    return array.astype(np.int32)
+    metadata = run_dir.read_metadata(checkpoint_dir)
+    vocab_path = str(vocab_path) if vocab_path else metadata.get(run_dir.VOCAB_PATH_FIELD)
+    return Seq2SeqLM(config, params, vocab_path=vocab_path, partitioner=partitioner,
+                     tokenization=tok.checkpoint_tokenization(metadata, tokenization))

@@ -124,10 +124,30 @@ class Partitioner:
         axes = (spec,) if isinstance(spec, str) else tuple(spec or ())
         return math.prod(self.mesh.shape[a] for a in axes)
 
+    def layout(self, logical_specs: Any, arrays: Any) -> list[dict[str, Any]]:
+        """How each array of a tree is laid out, one row per leaf (for tables such as the sharding notebook's):
+        `name`, `shape`, `logical` axes, `mesh` axes (the `PartitionSpec` the rules give) and `shard` (the
+        shape each device holds). `logical_specs` as `model.logical_axes()`; `arrays`: a matching tree of arrays
+        or `jax.ShapeDtypeStruct`s (e.g. `model.param_shapes()`)."""
+        specs = jax.tree_util.tree_leaves_with_path(logical_specs, is_leaf=lambda x: isinstance(x, PartitionSpec))
+        leaves = jax.tree_util.tree_leaves(arrays)
+        if len(specs) != len(leaves):
+            raise ValueError(f"{len(specs)} logical specs but {len(leaves)} arrays: pass matching trees.")
+        rows = []
+        for (path, spec), leaf in zip(specs, leaves):
+            sharding = self.sharding(*spec)
+            rows.append({"name": jax.tree_util.keystr(path, simple=True, separator="/"), "shape": tuple(leaf.shape),
+                         "logical": tuple(spec), "mesh": sharding.spec, "shard": sharding.shard_shape(leaf.shape)})
+        return rows
+
     @contextlib.contextmanager
     def activation_context(self) -> Iterator[None]:
-        """Mesh and rules in scope, so `nn.with_logical_constraint` inside the model takes effect."""
-        with self.mesh, nn.logical_axis_rules(self.rules):
+        """Mesh and rules in scope, so `nn.with_logical_constraint` inside the model takes effect.
+
+        `jax.set_mesh`, not `with mesh:`: the latter is deprecated and invisible to tracing in JAX >= 0.10 (flax's
+        constraints silently did nothing, and the Pallas attention could not find the mesh to `shard_map` over).
+        """
+        with jax.set_mesh(self.mesh), nn.logical_axis_rules(self.rules):
             yield
 
 

@@ -18,6 +18,13 @@ def resolve(path: str | os.PathLike) -> Path:
     return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 
 
+def writable_directory(path: Path) -> bool:
+    """Whether directory `path` exists writable, or can be created: its nearest existing ancestor is a writable
+    directory (checked before a command writes anything, so a bad output path fails first, not last)."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    return existing is not None and existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+
+
 def resolve_optional(path: str | os.PathLike | None) -> Path | None:
     """`resolve(path)`, or None for None / an empty string (an unset optional setting)."""
     if path is None or not os.fspath(path).strip():

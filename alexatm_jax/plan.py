@@ -176,6 +176,19 @@ def _compile_train(model, partitioner, batch_size, input_length, target_length):
     return compiled, _bytes_per_device(trainer.abstract_state().opt_state), _bytes_per_device(batch)
 
 
+def memory_breakdown(r: dict[str, Any]) -> dict[str, int]:
+    """The parts of a `plan` report's peak, bytes per device, the same keys for every step (a table row or a
+    stacked bar); they sum to `peak_bytes`."""
+    return {
+        "parameters": r["param_bytes"],
+        "KV cache": r.get("cache_bytes", 0),
+        "optimiser state": r.get("optimizer_state_bytes", 0),
+        "inputs": r["input_bytes"],
+        "temporaries": r["temp_bytes"],
+        "outputs (not aliased)": r["output_bytes"] - r["alias_bytes"],
+    }
+
+
 def format_report(r: dict[str, Any], budget_gib: float | None = None) -> str:
     gib = lambda b: f"{b / GIB:8.2f} GiB"
     mesh = " x ".join(f"{k}={v}" for k, v in r["mesh"].items())

@@ -1,29 +1,83 @@
-"""Text in and out of the model at the API level: the vocabulary, the two prompting modes, stop strings.
+"""Text in and out of the model at the API level: the vocabulary and its tokenization convention, the two
+prompting modes, stop strings, and the generation defaults of a convention.
 
 AlexaTM reads an input in one of two modes (official release): CLM mode, where the input starts with
 `[CLM] ` and the decoder continues it, and denoising mode, where the decoder rewrites the input. String inputs
 are tokenised with the checkpoint's SentencePiece model (TF-free, `tasks.vocabulary.SentencePieceTokenizer`,
-which also defines the `[CLM] ` prefix) and get EOS appended, as the training pipeline's
-`seqio.Feature(add_eos=True)` does.
+which also defines the `[CLM] ` prefix) in the convention the checkpoint was trained with (its metadata names
+it): `text </s>` for the project's own models, `<s> text </s>` with the official tokenizer's rules for converted
+official checkpoints.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tasks.vocabulary import CLM_PREFIX, get_tokenizer
+from alexatm_jax.checkpoint import run_dir
+from tasks.vocabulary import CLM_PREFIX, OFFICIAL_TOKENIZATION, PROJECT_TOKENIZATION, TOKENIZATIONS, get_tokenizer
 
 MODES = ("clm", "denoising", None)
+# A model's embedding table may have more rows than its vocabulary has pieces, up to the next multiple of this:
+# the released AlexaTM 20B has 150016 rows for its 150K-piece vocabulary (docs/PAPER.md). More rows than that, or
+# fewer rows than pieces, means the vocabulary is not the model's.
+VOCAB_PADDING_MULTIPLE = 128
+# The official scripts' generation settings (docs/PAPER.md): `max_length=64` counts the decoder start token,
+# so at most 63 tokens are generated; `bad_words_ids=[[0], [2012, 2006]]` are ids of the released 150K vocabulary,
+# whose id 0 is `<unk>` (its `<s>` is 1 and `</s>` 2, the SentencePiece default layout; docs/PAPER.md). What pieces
+# 2012 and 2006 are is documented nowhere, so the pair applies to the released vocabulary only.
+OFFICIAL_MAX_LENGTH = 64
+OFFICIAL_BAD_WORDS_IDS = ((0,), (2012, 2006))
+RELEASED_ID0_PIECE = "<unk>"
+RELEASED_VOCAB_MIN_PIECES = 150_000  # the released vocabulary's size: a vocabulary this large is taken to be it
+PROJECT_MAX_NEW_TOKENS = 64
 
 
-def load_tokenizer(vocab_path: str | os.PathLike) -> Any:
-    """The TF-free SentencePiece tokenizer of `vocab_path` (cached per path)."""
+def load_tokenizer(vocab_path: str | os.PathLike, tokenization: str = PROJECT_TOKENIZATION) -> Any:
+    """The TF-free SentencePiece tokenizer of `vocab_path` in a tokenization convention (cached)."""
     if "://" not in os.fspath(vocab_path) and not os.path.exists(vocab_path):
         raise FileNotFoundError(f"Vocabulary {vocab_path} not found: pass vocab_path=... to load() (the "
                                 "SentencePiece .model the checkpoint was trained with), or use token-id inputs.")
-    return get_tokenizer(vocab_path, required_pieces=())
+    return get_tokenizer(vocab_path, required_pieces=(), tokenization=tokenization)
+
+
+def checkpoint_tokenization(metadata: Mapping[str, Any], override: str | None = None) -> str:
+    """The tokenization convention to feed a checkpoint with: `override`, else the one its metadata records,
+    else the project's (what checkpoints written before the field existed were trained with, converted ones
+    aside: pass `tokenization="official"` for a checkpoint converted before then)."""
+    value = override or metadata.get(run_dir.TOKENIZATION_FIELD) or PROJECT_TOKENIZATION
+    if value not in TOKENIZATIONS:
+        raise ValueError(f"tokenization={value!r} is unknown: use one of {TOKENIZATIONS} ('official' for converted "
+                         "official checkpoints, 'project' for the project's own pretraining).")
+    return value
+
+
+def vocabulary_size_problem(pieces: int, vocab_size: int) -> str | None:
+    """Why a vocabulary of `pieces` pieces cannot be a model's with `vocab_size` embedding rows, or None.
+
+    It fits when `pieces <= vocab_size <= pieces` rounded up to a multiple of `VOCAB_PADDING_MULTIPLE`.
+    """
+    padded = -(-pieces // VOCAB_PADDING_MULTIPLE) * VOCAB_PADDING_MULTIPLE
+    if pieces <= vocab_size <= padded:
+        return None
+    return (f"has {pieces} pieces but the model's vocab_size is {vocab_size} (a model's embedding table has as many "
+            f"rows as pieces, padded at most to the next multiple of {VOCAB_PADDING_MULTIPLE}: {padded}).")
+
+
+def generation_defaults(tokenizer: Any, tokenization: str) -> tuple[int, list[list[int]]]:
+    """(max new tokens, banned sequences) of greedy few-shot generation in a convention.
+
+    Official: the official scripts' settings, their banned ids resolved against `tokenizer`: the released
+    vocabulary (150K pieces or more) takes them as they are; another one bans its own `<unk>` (what the released
+    id 0 is) and drops the pair (2012, 2006), which means nothing there. Project: 64 new tokens, nothing banned.
+    """
+    if tokenization != OFFICIAL_TOKENIZATION:
+        return PROJECT_MAX_NEW_TOKENS, []
+    if tokenizer.vocab_size >= RELEASED_VOCAB_MIN_PIECES:
+        return OFFICIAL_MAX_LENGTH - 1, [list(ids) for ids in OFFICIAL_BAD_WORDS_IDS]
+    unk = tokenizer.piece_to_id(RELEASED_ID0_PIECE) if tokenizer.has_piece(RELEASED_ID0_PIECE) else None
+    return OFFICIAL_MAX_LENGTH - 1, [] if unk is None else [[unk]]
 
 
 def apply_mode(text: str, mode: str | None) -> str:
@@ -41,7 +95,8 @@ def apply_mode(text: str, mode: str | None) -> str:
 
 
 def encode_inputs(tokenizer: Any, texts: Sequence[str], mode: str | None) -> list[list[int]]:
-    """Token ids of prompts in `mode`, EOS appended; an empty prompt raises (it has nothing to condition on)."""
+    """Model inputs of prompts in `mode` (the checkpoint's convention: `text </s>` or `<s> text </s>`); an empty
+    prompt raises (it has nothing to condition on)."""
     if mode == "clm" and not tokenizer.has_piece(CLM_PREFIX.strip()):
         raise ValueError(f"The vocabulary {tokenizer.model_file} has no {CLM_PREFIX.strip()} piece: use "
                          "mode='denoising' or None.")
@@ -49,8 +104,13 @@ def encode_inputs(tokenizer: Any, texts: Sequence[str], mode: str | None) -> lis
     for index, text in enumerate(texts):
         if not text.strip():
             raise ValueError(f"Input {index} is empty: give every input some text.")
-        out.append(tokenizer.encode(apply_mode(text, mode), add_eos=True))
+        out.append(tokenizer.encode_input(apply_mode(text, mode)))
     return out
+
+
+def encode_targets(tokenizer: Any, texts: Sequence[str], *, add_eos: bool) -> list[list[int]]:
+    """Decoder targets of texts to score (the convention's: `text [</s>]` or `<s> text [</s>]`)."""
+    return [tokenizer.encode_target(text, add_eos=add_eos) for text in texts]
 
 
 def encode_sequences(tokenizer: Any | None, sequences: Iterable[str | Sequence[int]] | None, *, name: str,
@@ -95,3 +155,19 @@ def truncate_at_stop_strings(text: str, stop_strings: Sequence[str] | None) -> s
             if found != -1:
                 cut = min(cut, found)
     return text[:cut]
+
+
+def kept_prefix_length(ids: Sequence[int], limit: int, prefix: Sequence[int] = ()) -> int:
+    """How many leading tokens `truncate_left` keeps: the CLM prefix when `ids` starts with it and it fits."""
+    prefix = list(prefix)
+    return len(prefix) if prefix and list(ids[:len(prefix)]) == prefix and limit > len(prefix) else 0
+
+
+def truncate_left(ids: Sequence[int], limit: int, prefix: Sequence[int] = ()) -> list[int]:
+    """The last tokens of `ids` that fit in `limit`; when `ids` starts with `prefix` (the tokens that put the model
+    in CLM mode: `SentencePieceTokenizer.clm_prefix_ids()`), the prefix stays first."""
+    ids = list(ids)
+    if len(ids) <= limit:
+        return ids
+    head = kept_prefix_length(ids, limit, prefix)
+    return ids[:head] + ids[len(ids) - (limit - head):]

@@ -19,7 +19,7 @@ from typing import Any
 
 from absl import flags
 
-from alexatm_jax import paths
+from alexatm_jax import paths, prompting
 from alexatm_jax.checkpoint import run_dir
 from alexatm_jax.checkpoint.manager import CheckpointConfig, TrainCheckpointer
 from alexatm_jax.checkpoint.params import restore_params
@@ -31,7 +31,7 @@ from alexatm_jax.training import distributed
 from alexatm_jax.training.loop import PREEMPTED_EXIT_CODE, NonFiniteLossError, TrainResult, run_training
 from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer
 from alexatm_jax.training.trainer import Trainer
-from tasks.registry import UnknownTaskError
+from tasks.registry import TaskDataError, UnknownTaskError
 
 log = logging.getLogger("alexatm_jax.train")
 
@@ -56,11 +56,14 @@ def train(
     peak_flops_per_device: float | None = None,
     progress_bar: bool = True,
     throttle_s: float = 0.0,
+    restore_data_iterator: bool = True,
 ) -> TrainResult:
     """Trains `model` on `train_dataset_cfg` (a `input_pipeline.DatasetConfig`) into `model_dir` (gin binds this).
 
     `initial_checkpoint` (a converted checkpoint or another run's MODEL_DIR) gives the starting parameters
-    when `model_dir` has no checkpoint yet (fine-tuning); optimiser state then starts fresh.
+    when `model_dir` has no checkpoint yet (fine-tuning); optimiser state then starts fresh. A resumed run
+    restores the input position saved with the checkpoint; `restore_data_iterator=False` skips batches instead
+    (for data streams changed since, e.g. another `num_shards`).
     """
     import jax
 
@@ -72,15 +75,13 @@ def train(
     optimizer_cfg = optimizer_cfg or OptimizerConfig()
     checkpoint_cfg = checkpoint_cfg or CheckpointConfig()
     main = jax.process_index() == 0
+    _check_run_settings(model_dir, train_steps)
     _check_lengths(config, train_dataset_cfg.task_feature_lengths)
     vocab_size = input_pipeline.vocabulary_size(train_dataset_cfg)
     if vocab_size > config.vocab_size:
         raise ConfigError(f"The task vocabulary has {vocab_size} pieces but the model's vocab_size is "
                          f"{config.vocab_size}: set --gin.config.ModelConfig.vocab_size={vocab_size} or use the "
                          "model gin file made for this vocabulary.")
-    if main:
-        model_dir.mkdir(parents=True, exist_ok=True)
-        _write_run_files(model_dir, config, input_pipeline.vocabulary_path(train_dataset_cfg))
 
     trainer = Trainer(model, make_optimizer(optimizer_cfg, train_steps), partitioner, seed=seed,
                       num_microbatches=num_microbatches, label_smoothing=label_smoothing, z_loss=z_loss)
@@ -96,12 +97,20 @@ def train(
                                                rows=eval_rows)
         eval_batches = lambda: _same_count_on_all_processes(eval_data.cached_batches())
 
+    initial_dir = run_dir.find_checkpoint(paths.resolve(initial_checkpoint)) if initial_checkpoint else None
+    if initial_dir is not None:
+        _check_tokenization(initial_dir, input_pipeline.vocabulary_tokenization(train_dataset_cfg))
+    # The configuration is valid (the checks above raise before anything is written): now MODEL_DIR is written.
+    if main:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        _write_run_files(model_dir, config, input_pipeline.vocabulary_path(train_dataset_cfg),
+                         input_pipeline.vocabulary_tokenization(train_dataset_cfg),
+                         dict(train_dataset_cfg.task_feature_lengths))
     checkpointer = TrainCheckpointer(model_dir, checkpoint_cfg)
     initial_params = None
-    if initial_checkpoint and checkpointer.latest_step() is None:
-        log.info("Initialising parameters from %s", initial_checkpoint)
-        initial_params = restore_params(run_dir.find_checkpoint(paths.resolve(initial_checkpoint)),
-                                        model.param_shapes(), shardings=trainer.param_shardings)
+    if initial_dir and checkpointer.latest_step() is None:
+        log.info("Initialising parameters from %s", initial_dir)
+        initial_params = restore_params(initial_dir, model.param_shapes(), shardings=trainer.param_shardings)
     record = {
         "train_dataset": train_dataset_cfg.mixture_or_task_name,
         "batch_size": train_dataset_cfg.batch_size,
@@ -118,10 +127,15 @@ def train(
             train_batches=train_data.iterator, eval_batches=eval_batches, record=record,
             initial_params=initial_params, log_every_steps=log_every_steps, eval_every_steps=eval_every_steps,
             peak_flops_per_device=peak_flops_per_device, progress_bar=progress_bar, throttle_s=throttle_s,
+            restore_data_iterator=restore_data_iterator,
         )
     finally:
         checkpointer.close()
-    if main:
+    if main and result.final_step == result.start_step and not result.preempted:
+        # A rerun of a finished run (the main job's second run): the first run's summary stays as it was.
+        print(f"{model_dir} is already trained to step {result.final_step} (TRAIN_STEPS={train_steps}): nothing to "
+              "train. Pass a larger --gin.TRAIN_STEPS=... to train on from there.", flush=True)
+    elif main:
         summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "losses"}
         run_dir.train_summary_path(model_dir).write_text(json.dumps(summary, indent=2) + "\n")
         print(format_summary(result), flush=True)
@@ -145,6 +159,34 @@ def format_summary(result: TrainResult) -> str:
     return "Training summary: " + "\n  ".join(lines)
 
 
+def _check_run_settings(model_dir: Any, train_steps: Any) -> None:
+    """TRAIN_STEPS and MODEL_DIR, before anything is built or written."""
+    if isinstance(train_steps, bool) or not isinstance(train_steps, int) or train_steps < 1:
+        raise ConfigError(f"TRAIN_STEPS={train_steps!r}: training needs at least one step; pass "
+                          "--gin.TRAIN_STEPS=N with N >= 1 (a MODEL_DIR trained further than N is left as it is).")
+    found = run_dir.kind(model_dir)
+    if found is run_dir.DirKind.NOT_A_DIRECTORY:
+        raise ConfigError(f"MODEL_DIR {model_dir} is a file: pass a directory (new, or a training run to resume).")
+    if found in (run_dir.DirKind.CHECKPOINT, run_dir.DirKind.OFFICIAL):
+        raise ConfigError(f"MODEL_DIR {model_dir} is a {found.value}: training would write its run files into it. "
+                          "Pass a new MODEL_DIR and start from that checkpoint with "
+                          f"--gin.train_script.train.initial_checkpoint=\"'{model_dir}'\".")
+    if not paths.writable_directory(model_dir):
+        raise ConfigError(f"MODEL_DIR {model_dir} cannot be written: choose a directory you can write to.")
+
+
+def _check_tokenization(initial_dir: Any, task_tokenization: str | None) -> None:
+    """Fine-tuning feeds the task's texts as the initial checkpoint was trained (e.g. `<s> y </s>` targets for a
+    converted official checkpoint), or stops before anything is written."""
+    wanted = prompting.checkpoint_tokenization(run_dir.read_metadata(initial_dir))
+    given = task_tokenization or prompting.PROJECT_TOKENIZATION
+    if wanted != given:
+        raise ConfigError(f"The initial checkpoint {initial_dir} was trained with the {wanted!r} tokenization but "
+                          f"the task's vocabulary tokenises the {given!r} way: register the task with "
+                          f"`tasks.seqio_vocabulary.get_vocabulary(path, tokenization={wanted!r})` "
+                          "(docs/EVALUATION.md).")
+
+
 def _check_lengths(config: Any, lengths: Any) -> None:
     for key in ("inputs", "targets"):
         if key not in lengths:
@@ -154,9 +196,12 @@ def _check_lengths(config: Any, lengths: Any) -> None:
                               f"max_position_embeddings={config.max_position_embeddings}: shorten it.")
 
 
-def _write_run_files(model_dir: Any, config: Any, vocab_path: str | None) -> None:
+def _write_run_files(model_dir: Any, config: Any, vocab_path: str | None, tokenization: str | None,
+                     task_feature_lengths: dict[str, int]) -> None:
     run_dir.write_model_config(model_dir, config)
-    run_dir.write_metadata(model_dir, vocab_path=vocab_path)
+    run_dir.write_metadata(model_dir, **{run_dir.VOCAB_PATH_FIELD: vocab_path,
+                                         run_dir.TOKENIZATION_FIELD: tokenization,
+                                         run_dir.TASK_FEATURE_LENGTHS_FIELD: task_feature_lengths})
     try:
         from alexatm_jax.cli import gin_config
     except ImportError:  # called without gin (from Python): nothing to record
@@ -194,9 +239,9 @@ def _run(fv: flags.FlagValues, args: list[str]) -> int:
         jax.config.update("jax_compilation_cache_dir", str(paths.resolve(fv.compilation_cache_dir)))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     if fv.tfds_data_dir:
-        from tasks import pretraining  # Entry-point layer: the data side may be imported here.
+        from tasks import registry  # Entry-point layer: the data side may be imported here.
 
-        pretraining.set_tfds_data_dir(str(paths.resolve(fv.tfds_data_dir)))
+        registry.set_tfds_data_dir(str(paths.resolve(fv.tfds_data_dir)))
     # The gin files bind `alexatm_jax.train.train`; under `python -m` this file is `__main__`, a second copy.
     this_module = importlib.import_module("alexatm_jax.train")
     gin_config.parse(fv.gin_file, fv.gin_bindings, fv.gin_search_paths)
@@ -209,7 +254,7 @@ def _run(fv: flags.FlagValues, args: list[str]) -> int:
 
 
 COMMAND = app.Command(name="train", doc=__doc__, run=_run, define_flags=_define_flags, uses_gin=True,
-                      multi_process=True, user_errors=(UnknownTaskError,))
+                      multi_process=True, user_errors=(UnknownTaskError, TaskDataError))
 
 
 def main(argv: list[str] | None = None) -> int:

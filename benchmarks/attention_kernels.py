@@ -3,7 +3,9 @@
     python benchmarks/attention_kernels.py [--seq-lens 512,1024,2048,4096,8192] [--tokens 16384]
         [--heads 32] [--head-dim 128] [--repeats 10] [--no-decode] [--json results.json]
 
-One row per (shape, sequence length, implementation): forward and forward+backward median time and
+Implementations: `pallas` (kernels_pallas, Triton), `pallas-mosaic` (its Mosaic GPU forward, Triton backward;
+GPU only), `cudnn` (GPU only) and `xla`. One row per (shape, sequence length, implementation): forward and
+forward+backward median time and
 TFLOP/s, and the relative error against the float32 reference (one example, two heads) from the same
 run. Shapes: `encoder` (self-attention, padded via lengths, non-causal), `decoder` (causal self-attention),
 `cross` (S/2 decoder queries over S padded encoder keys). FLOPs are nominal (padding counted):
@@ -51,10 +53,12 @@ def timed(fn, args, repeats: int, warmup: int = 2) -> float:
 
 
 def attention_fn(impl: str, causal: bool, q_lengths, kv_lengths):
-    """(q, k, v) -> out for one implementation, with the shape's masking."""
-    if impl == "pallas":
+    """(q, k, v) -> out for one implementation, with the shape's masking. `pallas` runs the Triton kernels,
+    `pallas-mosaic` the Mosaic GPU forward (its backward is Triton's)."""
+    if impl in ("pallas", "pallas-mosaic"):
+        backend = "mosaic_gpu" if impl == "pallas-mosaic" else None
         return lambda q, k, v: flash_attention(
-            q, k, v, causal=causal, q_lengths=q_lengths, kv_lengths=kv_lengths)
+            q, k, v, causal=causal, q_lengths=q_lengths, kv_lengths=kv_lengths, backend=backend)
     return lambda q, k, v: jax.nn.dot_product_attention(
         q, k, v, is_causal=causal, query_seq_lengths=q_lengths, key_value_seq_lengths=kv_lengths,
         implementation=impl,
@@ -109,7 +113,7 @@ def row_mask(lengths, seq: int):
 
 def bench_attention(args, dtype) -> list[dict]:
     rows = []
-    impls = ["pallas", "cudnn", "xla"] if ON_GPU else ["pallas", "xla"]
+    impls = ["pallas", "pallas-mosaic", "cudnn", "xla"] if ON_GPU else ["pallas", "xla"]
     for seq in args.seq_lens:
         for kind in ("encoder", "decoder", "cross"):
             s = make_shape(kind, seq, args.tokens, args.heads, args.head_dim, dtype, seed=seq)
@@ -170,7 +174,7 @@ def bench_decode(args, dtype) -> list[dict]:
 
 
 def print_row(row: dict) -> None:
-    head = f"{row['shape']:8s} {row['batch']:>3d} {row['seq_q']:>6d} {row['seq_kv']:>6d} {row['impl']:7s}"
+    head = f"{row['shape']:8s} {row['batch']:>3d} {row['seq_q']:>6d} {row['seq_kv']:>6d} {row['impl']:13s}"
     if "error" in row:
         print(f"{head}  error: {row['error']}", flush=True)
     elif row["shape"] == "decode":
@@ -206,11 +210,11 @@ def main() -> None:
     if not ON_GPU:
         print("# No GPU: Pallas runs in interpret mode and cuDNN is unavailable. These numbers are NOT "
               "meaningful; they only show that the benchmark runs.")
-    print(f"{'shape':8s} {'B':>3s} {'S_q':>6s} {'S_kv':>6s} {'impl':7s} {'fwd ms':>9s} {'TFLOP/s':>9s} "
+    print(f"{'shape':8s} {'B':>3s} {'S_q':>6s} {'S_kv':>6s} {'impl':13s} {'fwd ms':>9s} {'TFLOP/s':>9s} "
           f"{'f+b ms':>9s} {'TFLOP/s':>9s} {'rel err':>9s}")
     rows = bench_attention(args, dtype)
     if not args.no_decode:
-        print(f"\n{'shape':8s} {'B':>3s} {'S_q':>6s} {'S_kv':>6s} {'impl':7s} {'ms':>9s} {'GB/s':>9s}")
+        print(f"\n{'shape':8s} {'B':>3s} {'S_q':>6s} {'S_kv':>6s} {'impl':13s} {'ms':>9s} {'GB/s':>9s}")
         rows += bench_decode(args, dtype)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))

@@ -1,20 +1,30 @@
-r"""CPU training throughput: our JAX model vs the official PyTorch release, same config, weights and inputs.
+r"""CPU speed: our JAX model vs the official PyTorch release, same config, weights, inputs and threads.
 
-Times (1) loss + gradient and (2) a full AdamW train step for the 61M configuration (vocab 32000, d_model 512,
-6+6 layers, 8 heads, FFN 2048, shared and tied embeddings as in the official defaults), batch 8 x (256 input +
-256 target) tokens, dropout off on both sides. The two halves need different venvs, so this script orchestrates:
-it runs the PyTorch half with `--ref_python` (which also saves the official model), then each JAX variant with
-this python (which converts that model with `alexatm_jax.convert_checkpoint`, so both start from the same
-weights and report the same initial loss). `final_logits_bias` gets no gradient on either side (a buffer in the
-official model, frozen by our trainer). Compilation and warm-up steps are excluded; times are medians.
+Times (1) the forward pass (logits, no gradient), (2) loss + gradient and (3) a full AdamW train step for the 61M
+configuration (vocab 32000, d_model 512, 6+6 layers, 8 heads, FFN 2048, shared and tied embeddings as in the
+official defaults), batch 8 x (256 input + 256 target) tokens, float32, dropout off on both sides.
 
-  python benchmarks/cpu_vs_official.py --ref_python=/work/venv_ref/bin/python [--threads=2] [--steps=5]
+The two halves need different venvs, so this script orchestrates: it runs the PyTorch half with `--ref_python`
+(which also saves the official model), then each JAX variant with this python (which converts that model with
+`alexatm_jax.convert_checkpoint`, so both start from the same weights and report the same initial loss). Both
+sides get the same threads: `torch.set_num_threads(threads)`, and XLA sizes its pool by the CPUs the process
+may use (`taskset` pins every side to `threads` cores when the machine has more). The step is plain
+AdamW on both sides (torch's defaults: b1 0.9, b2 0.999, eps 1e-8; no clipping). `final_logits_bias` gets no
+gradient on either side (a buffer in the official model, frozen by our trainer).
+
+Every round runs each implementation once, in a fresh process, one after another, so a burst of load from
+other jobs hits all of them alike; times pool over rounds. Compilation and warm-up calls are excluded. The
+table gives the median, min and max seconds per call, tokens/s and the ratio to the official release (of
+medians; in brackets, of the best calls), and CPU seconds per call (process time, all threads: less sensitive to
+other jobs than wall time, but still inflated by them). Record the load average with the numbers: on a loaded
+machine the ratios are not worth quoting.
+
+  python benchmarks/cpu_vs_official.py --ref_python=/work/refvenv/bin/python --rounds=3 --json_out=cpu.json
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import statistics
@@ -22,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,19 +42,17 @@ CONFIG = dict(vocab_size=32000, d_model=512, encoder_layers=6, decoder_layers=6,
               share_embeddings=True, tie_word_embeddings=True, dropout=0.0, attention_dropout=0.0,
               activation_dropout=0.0, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 LEARNING_RATE, WEIGHT_DECAY = 1e-4, 0.1
-# JAX variants: name -> (scan_layers, extra XLA flags).
-# "eigen_dots" keeps matmuls out of XLA's YNNPACK fusions, which are slow for the transposed GEMMs of the
-# LM head's backward pass here.
-_EIGEN_DOTS = "--xla_cpu_experimental_ynn_fusion_type=-dot,-individual_dot"
+METRICS = ("forward", "loss_grad", "train_step")
+# JAX variants: name -> (scan_layers, XLA flags added to XLA_FLAGS; later flags win).
 VARIANTS = {
     "scan": (True, ""),
     "unrolled": (False, ""),
-    "scan+onednn": (True, "--xla_cpu_use_onednn=true"),
-    "unrolled+onednn": (False, "--xla_cpu_use_onednn=true"),
-    "unrolled+xnnpack": (False, "--xla_cpu_use_xnnpack=true"),
-    "scan+eigen_dots": (True, _EIGEN_DOTS),
-    "scan+onednn+eigen_dots": (True, f"--xla_cpu_use_onednn=true {_EIGEN_DOTS}"),
+    # Matmuls kept out of XLA's YNNPACK fusions (Eigen GEMMs), and with oneDNN as well.
+    "scan+eigen_dots": (True, "--xla_cpu_experimental_ynn_fusion_type=-dot,-individual_dot"),
+    "scan+onednn+eigen_dots": (True, "--xla_cpu_use_onednn=true "
+                                     "--xla_cpu_experimental_ynn_fusion_type=-dot,-individual_dot"),
 }
+DEFAULT_VARIANTS = "scan,unrolled"
 
 
 def make_inputs(path: Path, batch: int, input_length: int, target_length: int, seed: int = 0) -> None:
@@ -55,19 +64,32 @@ def make_inputs(path: Path, batch: int, input_length: int, target_length: int, s
              decoder_target_tokens=targets)
 
 
-def time_steps(fn, warmup: int, steps: int) -> tuple[float, list[float], float]:
-    """(first call seconds incl. compilation, timed step seconds, loss of the first call)."""
+def time_calls(fn: Callable[[], float | None], warmup: int, calls: int) -> dict:
+    """Wall and CPU seconds of `calls` calls after `warmup` (the first compiles); the first call's result."""
     start = time.perf_counter()
-    first_loss = fn()
-    first = time.perf_counter() - start
+    first_result = fn()
+    first_s = time.perf_counter() - start
     for _ in range(warmup - 1):
         fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
+    wall, cpu = [], []
+    for _ in range(calls):
+        start, cpu_start = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return first, times, first_loss
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    return {"first_s": first_s, "wall": wall, "cpu": cpu, "first_result": first_result}
+
+
+def measure(forward, loss_and_grad, train_step, args: argparse.Namespace) -> dict:
+    """Times the three callables in turn (each returns the loss, or None for the forward)."""
+    result = {"load_average_before": os.getloadavg()[0]}
+    for name, fn in zip(METRICS, (forward, loss_and_grad, train_step)):
+        timed = time_calls(fn, args.warmup, args.steps)
+        result[name] = {k: timed[k] for k in ("first_s", "wall", "cpu")}
+        if name == "loss_grad":
+            result["initial_loss"] = timed["first_result"]
+    result["load_average_after"] = os.getloadavg()[0]
+    return result
 
 
 # ----------------------------------------------------------------------------------------------- PyTorch half
@@ -81,9 +103,16 @@ def run_torch(args: argparse.Namespace) -> dict:
     model = AlexaTMSeq2SeqForConditionalGeneration(AlexaTMSeq2SeqConfig(**CONFIG))
     if not (args.workdir / "official").exists():  # Later rounds reuse it (same seed, same weights).
         model.save_pretrained(args.workdir / "official", safe_serialization=True)
-    model.train()
     data = {k: torch.from_numpy(v).long() for k, v in np.load(args.workdir / "inputs.npz").items()}
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+
+    def forward():
+        model.eval()
+        with torch.no_grad():
+            logits = model(input_ids=data["encoder_input_tokens"],
+                           decoder_input_ids=data["decoder_input_tokens"]).logits
+        model.train()
+        assert logits.shape[-1] == CONFIG["vocab_size"]
 
     def loss_and_grad():
         optimizer.zero_grad(set_to_none=True)
@@ -97,14 +126,18 @@ def run_torch(args: argparse.Namespace) -> dict:
         optimizer.step()
         return loss
 
-    result = {"side": "official PyTorch", "threads": torch.get_num_threads(), "torch": torch.__version__,
+    model.train()
+    result = {"side": "official PyTorch", "threads": torch.get_num_threads(), "version": f"torch {torch.__version__}",
               "params": sum(p.numel() for p in model.parameters())}
-    result.update(_measure(loss_and_grad, train_step, args))
+    result.update(measure(forward, loss_and_grad, train_step, args))
     return result
 
 
 # ----------------------------------------------------------------------------------------------- JAX half
 def run_jax(args: argparse.Namespace) -> dict:
+    scan_layers, extra_flags = VARIANTS[args.variant]
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {extra_flags}".strip()
+
     import jax
     import optax
 
@@ -112,7 +145,6 @@ def run_jax(args: argparse.Namespace) -> dict:
     from alexatm_jax import convert_checkpoint
     from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
-    scan_layers, _ = VARIANTS[args.variant]
     converted = args.workdir / "converted"
     if not (converted / "params").exists():
         convert_checkpoint.import_official(args.workdir / "official", converted)
@@ -122,15 +154,23 @@ def run_jax(args: argparse.Namespace) -> dict:
     params = dict(loaded.params)
     frozen = {"final_logits_bias": params.pop("final_logits_bias")}
     batch = {k: jax.numpy.asarray(v, jax.numpy.int32) for k, v in np.load(args.workdir / "inputs.npz").items()}
-    loss_fn = lambda p, b: model.loss_fn({**p, **frozen}, b, None)[0]
+
+    def loss_fn(p, b):
+        return model.loss_fn({**p, **frozen}, b, None)[0]
+
+    logits_fn = jax.jit(lambda p, b: model.logits({**p, **frozen}, b))
     grad_fn = jax.jit(jax.value_and_grad(loss_fn))
     tx = optax.adamw(LEARNING_RATE, weight_decay=WEIGHT_DECAY)  # b1, b2, eps: torch's AdamW defaults.
 
-    @functools.partial(jax.jit, donate_argnums=(0, 1))
-    def train_step(params, opt_state, batch):
+    def step_fn(params, opt_state, batch):
         loss, grads = jax.value_and_grad(loss_fn)(params, batch)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
+
+    train_step_fn = jax.jit(step_fn, donate_argnums=(0, 1))
+
+    def forward():
+        jax.block_until_ready(logits_fn(params, batch))
 
     def loss_and_grad():
         loss, grads = grad_fn(params, batch)
@@ -139,68 +179,50 @@ def run_jax(args: argparse.Namespace) -> dict:
 
     state = {"params": jax.tree_util.tree_map(lambda x: x.copy(), params), "opt": tx.init(params)}
 
-    def step():
-        state["params"], state["opt"], loss = train_step(state["params"], state["opt"], batch)
+    def train_step():
+        state["params"], state["opt"], loss = train_step_fn(state["params"], state["opt"], batch)
         jax.block_until_ready(state["params"])
         return float(loss)
 
-    result = {"side": f"JAX ({args.variant})", "jax": jax.__version__, "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    result = {"side": f"JAX ({args.variant})", "version": f"jax {jax.__version__}",
+              "xla_flags": os.environ.get("XLA_FLAGS", ""), "threads": args.threads,
               "params": int(sum(x.size for x in jax.tree_util.tree_leaves(loaded.params)))}
-    result.update(_measure(loss_and_grad, step, args))
-    return result
-
-
-def _measure(loss_and_grad, train_step, args: argparse.Namespace) -> dict:
-    tokens = args.batch * (args.input_length + args.target_length)
-    first_grad, grad_times, loss = time_steps(loss_and_grad, args.warmup, args.steps)
-    first_step, step_times, _ = time_steps(train_step, args.warmup, args.steps)
-    return summarise({
-        "initial_loss": loss, "tokens_per_step": tokens, "first_loss_grad_s": first_grad,
-        "first_train_step_s": first_step, "loss_grad_times": grad_times, "train_step_times": step_times,
-        "load_average_after": list(os.getloadavg()),  # A shared machine: other jobs slow both sides.
-    })
-
-
-def summarise(result: dict) -> dict:
-    """Adds medians, best (min) step times and tokens/s from the raw step times."""
-    tokens = result["tokens_per_step"]
-    for name in ("loss_grad", "train_step"):
-        times = result[f"{name}_times"]
-        result[f"{name}_s"] = statistics.median(times)
-        result[f"{name}_best_s"] = min(times)
-        result[f"{name}_tokens_per_s"] = tokens / result[f"{name}_s"]
+    result.update(measure(forward, loss_and_grad, train_step, args))
     return result
 
 
 # ----------------------------------------------------------------------------------------------- orchestration
 def orchestrate(args: argparse.Namespace) -> None:
+    if not args.ref_python or not Path(args.ref_python).exists():
+        sys.exit(f"error: --ref_python={args.ref_python!r} is not a python: pass the python of a venv with torch, "
+                 "transformers 4.29.2 and alexa-teacher-models (see .ci/run_official_parity.sh), or set REF_VENV.")
+    variants = args.variants.split(",")
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        sys.exit(f"error: unknown variant(s) {unknown}: choose from {list(VARIANTS)}.")
     workdir = Path(tempfile.mkdtemp(prefix="cpu_vs_official_"))
     print(f"load average before: {os.getloadavg()}", flush=True)
     make_inputs(workdir / "inputs.npz", args.batch, args.input_length, args.target_length)
     common = [f"--workdir={workdir}", f"--threads={args.threads}", f"--steps={args.steps}",
               f"--warmup={args.warmup}", f"--batch={args.batch}", f"--input_length={args.input_length}",
               f"--target_length={args.target_length}"]
-    # Same cores for both: torch.set_num_threads(threads); XLA sizes its pool by the schedulable CPUs.
     pin = [] if args.threads >= (os.cpu_count() or 1) else ["taskset", "-c", f"0-{args.threads - 1}"]
     repo = str(Path(__file__).resolve().parents[1])
     runs = [([*pin, args.ref_python, __file__, "--side=torch", *common], {})]
-    for variant in args.variants.split(","):
-        env = {"XLA_FLAGS": VARIANTS[variant][1], "JAX_PLATFORMS": "cpu", "PYTHONPATH": repo}
+    for variant in variants:
+        env = {"JAX_PLATFORMS": "cpu", "PYTHONPATH": repo}
         runs.append(([*pin, sys.executable, __file__, "--side=jax", f"--variant={variant}", *common], env))
-    # Rounds interleave the implementations, so a burst of load from other jobs hits all of them alike.
     results: list[dict] = []
     for round_index in range(args.rounds):
         for i, (command, env) in enumerate(runs):
             result = _child(command, env)
             if round_index == 0:
-                results.append(result)
+                results.append({**result, "rounds": [result]})
             else:
-                for key in ("loss_grad_times", "train_step_times", "load_average_after"):
-                    results[i][key] = results[i][key] + result[key]
+                results[i]["rounds"].append(result)
             summarise(results[i])
-            print_table([results[i]], reference=None if i == 0 and round_index == 0 else results[0])
-    print(f"\nAll results ({args.rounds} round(s) x {args.steps} steps each):")
-    print_table(results)
+        print(f"\nAfter round {round_index + 1} of {args.rounds}:")
+        print_table(results)
     out = Path(args.json_out) if args.json_out else workdir / "results.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"\nload average after: {os.getloadavg()}\nRaw results: {out}")
@@ -214,33 +236,49 @@ def _child(command: list[str], env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def print_table(results: list[dict], reference: dict | None = None) -> None:
-    """Rows of `results`, ratios against `reference` (default: the first row); a header unless given one."""
-    if reference is None:
-        reference = results[0]
-        print(f"\n{'implementation':<30} {'loss+grad s':>11} {'(best)':>6} {'tok/s':>6} {'ratio':>6}   "
-              f"{'train step s':>12} {'(best)':>6} {'tok/s':>6} {'ratio':>6}   {'initial loss':>12}  "
-              f"{'1st step s':>10}")
+def summarise(result: dict) -> dict:
+    """Pools the rounds' timed calls into median / min / max wall seconds, median CPU seconds and tokens/s."""
+    tokens = result["batch_tokens"]
+    for name in METRICS:
+        wall = [t for r in result["rounds"] for t in r[name]["wall"]]
+        cpu = [t for r in result["rounds"] for t in r[name]["cpu"]]
+        result[f"{name}_summary"] = {
+            "median_s": statistics.median(wall), "min_s": min(wall), "max_s": max(wall), "calls": len(wall),
+            "cpu_median_s": statistics.median(cpu), "tokens_per_s": tokens / statistics.median(wall),
+        }
+    result["load_averages"] = [v for r in result["rounds"] for v in (r["load_average_before"],
+                                                                     r["load_average_after"])]
+    return result
+
+
+def print_table(results: list[dict]) -> None:
+    """One row per implementation and metric; ratios against the first implementation (the official one)."""
+    reference = results[0]
+    print(f"{'implementation':<26} {'metric':<10} {'median s':>8} {'min':>6} {'max':>6} {'tok/s':>6} "
+          f"{'ratio (best)':>13} {'CPU s':>6}  {'initial loss':>12}  {'load':>9}")
     for r in results:
-        print(f"{r['side']:<30} {r['loss_grad_s']:>11.2f} {r['loss_grad_best_s']:>6.2f} "
-              f"{r['loss_grad_tokens_per_s']:>6.0f} "
-              f"{r['loss_grad_tokens_per_s'] / reference['loss_grad_tokens_per_s']:>5.2f}x   "
-              f"{r['train_step_s']:>12.2f} {r['train_step_best_s']:>6.2f} {r['train_step_tokens_per_s']:>6.0f} "
-              f"{r['train_step_tokens_per_s'] / reference['train_step_tokens_per_s']:>5.2f}x   "
-              f"{r['initial_loss']:>12.6f}  {r['first_train_step_s']:>10.1f}", flush=True)
+        loads = r["load_averages"]
+        for name in METRICS:
+            s, ref = r[f"{name}_summary"], reference[f"{name}_summary"]
+            ratio = f"{ref['median_s'] / s['median_s']:.2f}x ({ref['min_s'] / s['min_s']:.2f})"
+            print(f"{r['side']:<26} {name:<10} {s['median_s']:>8.2f} {s['min_s']:>6.2f} {s['max_s']:>6.2f} "
+                  f"{s['tokens_per_s']:>6.0f} {ratio:>13} {s['cpu_median_s']:>6.2f}  "
+                  f"{r['rounds'][0]['initial_loss']:>12.6f}  {min(loads):>4.1f}-{max(loads):<4.1f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--side", choices=["orchestrate", "torch", "jax"], default="orchestrate")
-    parser.add_argument("--ref_python", default="/work/venv_ref/bin/python",
-                        help="python of a venv with torch, transformers 4.29.2 and alexa-teacher-models")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"JAX variants, from {list(VARIANTS)}")
+    ref_venv = os.environ.get("REF_VENV")
+    parser.add_argument("--ref_python", default=f"{ref_venv}/bin/python" if ref_venv else None,
+                        help="python of a venv with torch, transformers 4.29.2 and alexa-teacher-models "
+                             "(default: $REF_VENV/bin/python)")
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help=f"JAX variants, from {list(VARIANTS)}")
     parser.add_argument("--variant", choices=list(VARIANTS), default="scan")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (the first compiles)")
-    parser.add_argument("--rounds", type=int, default=1, help="times to run every implementation, interleaved")
+    parser.add_argument("--steps", type=int, default=5, help="timed calls of each metric per round")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed calls first (the first compiles)")
+    parser.add_argument("--rounds", type=int, default=3, help="times to run every implementation, interleaved")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--input_length", type=int, default=256)
     parser.add_argument("--target_length", type=int, default=256)
@@ -251,6 +289,7 @@ def main() -> None:
         orchestrate(args)
     else:
         result = run_torch(args) if args.side == "torch" else run_jax(args)
+        result["batch_tokens"] = args.batch * (args.input_length + args.target_length)
         print(json.dumps(result))
 
 

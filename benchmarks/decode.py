@@ -1,8 +1,9 @@
-"""Benchmark: incremental greedy decoding (`alexatm_jax.decoding.predict.predict_batch`) with random weights.
+"""Benchmark: incremental greedy decoding (`alexatm_jax.decoding.Decoder.predict_batch`) with random weights.
 
     python benchmarks/decode.py                        # CPU: tiny and small configs, batch 1 and 32
     python benchmarks/decode.py --roofline             # GPU: 20B-shaped model, batch 1, against the roofline
-        [--scan-layers] [--attention-impl xla|pallas|cudnn|auto] [--roofline-model 20b]
+    python benchmarks/decode.py --roofline --decoder-layers 4,8   # the same with fewer layers, scaled to 32
+        [--scan-layers] [--attention-impl xla|pallas|cudnn|auto] [--roofline-model 20b] [--encoder-layers 2]
         [--models tiny,small] [--batch-sizes 1,32] [--input-length 64] [--new-tokens 32] [--json out.json]
 
 Decode speed is measured without the prompt: a run of N new tokens and a run of 1 new token compile to the
@@ -10,8 +11,10 @@ same function (the token count is a run-time value), so (T(N) - T(1)) / (N - 1) 
 banned so every output runs to N tokens. `--roofline` compares the batch-1 step time with the memory roofline:
 the bytes one step must read (decoder weights except the cross-attention key/value projections, whose outputs
 are cached; the LM head; the KV cache: cross-attention over the input, self-attention over the tokens so far)
-over the device bandwidth measured by a large copy. Configs come from gin/models/*.gin (read without gin, which
-GPU machines lack).
+over the device bandwidth measured by a large copy. With `--decoder-layers` the model keeps its width but gets fewer
+layers (to fit a smaller device, or to save compile time); two or more sizes give a scaled row for the full layer
+count: step time fitted as fixed + per-layer cost through the two largest sizes, against the full model's roofline.
+Configs come from gin/models/*.gin (read without gin, which GPU machines lack).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from alexatm_jax.decoding import predict as decoding  # noqa: E402
+from alexatm_jax.api import decoder_for  # noqa: E402
 from alexatm_jax.model.config import ModelConfig  # noqa: E402
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
 
@@ -66,9 +69,10 @@ def time_decode(model, params, batch_size: int, input_length: int, new_tokens: i
              "encoder_segment_ids": np.ones((batch_size, input_length), np.int32)}
     batch = jax.device_put(batch)
     options = dict(banned_sequences=[[cfg.eos_token_id]], max_decode_length=new_tokens)
+    decoder = decoder_for(model)
 
     def run(n):
-        return jax.block_until_ready(decoding.predict_batch(model, params, batch, max_new_tokens=n, **options))
+        return jax.block_until_ready(decoder.predict_batch(params, batch, max_new_tokens=n, **options))
 
     start = time.perf_counter()
     out = run(new_tokens)  # compiles
@@ -138,26 +142,74 @@ def cpu_results(args) -> list[dict]:
     return rows
 
 
-def roofline_result(args) -> dict:
-    cfg = config_from_gin(args.roofline_model, dropout_rate=0.0, param_dtype="bfloat16", dtype="bfloat16",
-                          attention_impl=args.attention_impl, scan_layers=args.scan_layers, remat_policy="none")
+def device_peak_gb() -> float | None:
+    """The device's high-water mark of allocated bytes in GB (GPU/TPU; None where the backend keeps no stats)."""
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats["peak_bytes_in_use"] / 1e9 if "peak_bytes_in_use" in stats else None
+
+
+def roofline_config(name: str, *, attention_impl: str, scan_layers: bool, decoder_layers: int | None = None,
+                    encoder_layers: int | None = None, **overrides) -> ModelConfig:
+    """The served form of gin/models/alexatm_<name>.gin (bf16 weights and compute), optionally with fewer layers."""
+    layers = {k: v for k, v in (("num_decoder_layers", decoder_layers), ("num_encoder_layers", encoder_layers)) if v}
+    return config_from_gin(name, **{**dict(dropout_rate=0.0, param_dtype="bfloat16", dtype="bfloat16",
+                                           attention_impl=attention_impl, scan_layers=scan_layers,
+                                           remat_policy="none"), **layers, **overrides})
+
+
+def roofline_measurement(cfg: ModelConfig, *, bandwidth: float, input_length: int, new_tokens: int,
+                         repeats: int) -> dict:
+    """Batch-1 ms/token of `cfg` with random weights and the memory roofline of the same step."""
     model = EncoderDecoderModel(cfg)
     params = random_params(model)
-    bandwidth = measured_bandwidth(args.bandwidth_gib)
-    timing = time_decode(model, params, 1, args.input_length, args.new_tokens, args.repeats)
-    need = bytes_per_step(params, cfg, args.input_length, args.new_tokens)
+    timing = time_decode(model, params, 1, input_length, new_tokens, repeats)
+    need = bytes_per_step(params, cfg, input_length, new_tokens)
+    del params
     roofline_ms = 1e3 * need["total"] / bandwidth
-    row = {"model": args.roofline_model, "device": jax.devices()[0].device_kind, "scan_layers": cfg.scan_layers,
-           "attention_impl": cfg.attention_impl, "bandwidth_gb_s": bandwidth / 1e9,
-           "bytes_per_step_gb": need["total"] / 1e9, "weights_gb": need["weights"] / 1e9,
-           "kv_cache_gb": need["kv_cache"] / 1e9, "roofline_ms": roofline_ms,
-           "fraction_of_roofline": roofline_ms / timing["step_ms"], **timing}
-    print(f"{args.roofline_model} batch 1 on {row['device']} (scan_layers={cfg.scan_layers}, "
-          f"attention {cfg.attention_impl}): "
-          f"{timing['step_ms']:.2f} ms/token, roofline {roofline_ms:.2f} ms "
-          f"({need['total'] / 1e9:.2f} GB at {bandwidth / 1e9:.0f} GB/s measured): "
-          f"{row['fraction_of_roofline']:.1%} of the roofline", flush=True)
-    return row
+    return {"decoder_layers": cfg.num_decoder_layers, "encoder_layers": cfg.num_encoder_layers,
+            "scan_layers": cfg.scan_layers, "attention_impl": cfg.attention_impl,
+            "bandwidth_gb_s": bandwidth / 1e9, "bytes_per_step_gb": need["total"] / 1e9,
+            "weights_gb": need["weights"] / 1e9, "kv_cache_gb": need["kv_cache"] / 1e9, "roofline_ms": roofline_ms,
+            "fraction_of_roofline": roofline_ms / timing["step_ms"], "device_peak_gb": device_peak_gb(), **timing}
+
+
+def scaled_to_full(rows: list[dict], full: ModelConfig, *, bandwidth: float, input_length: int,
+                   new_tokens: int) -> dict:
+    """The full model's step time, fitted as fixed + per-layer cost through the two largest measured sizes."""
+    small, large = sorted(rows, key=lambda r: r["decoder_layers"])[-2:]
+    per_layer = (large["step_ms"] - small["step_ms"]) / (large["decoder_layers"] - small["decoder_layers"])
+    step_ms = large["step_ms"] + per_layer * (full.num_decoder_layers - large["decoder_layers"])
+    need = bytes_per_step(EncoderDecoderModel(full).param_shapes(), full, input_length, new_tokens)
+    roofline_ms = 1e3 * need["total"] / bandwidth
+    return {"decoder_layers": full.num_decoder_layers,
+            "scaled_from": [small["decoder_layers"], large["decoder_layers"]], "step_ms": step_ms,
+            "per_layer_ms": per_layer, "roofline_ms": roofline_ms,
+            "bytes_per_step_gb": need["total"] / 1e9, "fraction_of_roofline": roofline_ms / step_ms}
+
+
+def roofline_results(args) -> list[dict]:
+    bandwidth = measured_bandwidth(args.bandwidth_gib)
+    layer_counts = [int(n) for n in args.decoder_layers.split(",")] if args.decoder_layers else [None]
+    encoder_layers = args.encoder_layers or (2 if args.decoder_layers else None)
+    common = dict(attention_impl=args.attention_impl, scan_layers=args.scan_layers)
+    measure = dict(bandwidth=bandwidth, input_length=args.input_length, new_tokens=args.new_tokens)
+    rows = []
+    for layers in layer_counts:
+        cfg = roofline_config(args.roofline_model, decoder_layers=layers, encoder_layers=encoder_layers, **common)
+        row = {"model": args.roofline_model, "device": jax.devices()[0].device_kind,
+               **roofline_measurement(cfg, repeats=args.repeats, **measure)}
+        print(f"{args.roofline_model} ({row['decoder_layers']} decoder layers) batch 1 on {row['device']} "
+              f"(scan_layers={cfg.scan_layers}, attention {cfg.attention_impl}): {row['step_ms']:.2f} ms/token, "
+              f"roofline {row['roofline_ms']:.2f} ms ({row['bytes_per_step_gb']:.2f} GB at {bandwidth / 1e9:.0f} GB/s "
+              f"measured): {row['fraction_of_roofline']:.1%} of the roofline", flush=True)
+        rows.append(row)
+    if len(rows) >= 2:
+        full = roofline_config(args.roofline_model, **common)
+        scaled = {"model": args.roofline_model, **scaled_to_full(rows, full, **measure)}
+        print(f"{args.roofline_model} scaled to {scaled['decoder_layers']} decoder layers: {scaled['step_ms']:.2f} "
+              f"ms/token, roofline {scaled['roofline_ms']:.2f} ms: {scaled['fraction_of_roofline']:.1%}", flush=True)
+        rows.append(scaled)
+    return rows
 
 
 def main() -> None:
@@ -169,6 +221,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--roofline", action="store_true", help="20B-shaped model, batch 1 (needs a GPU)")
     parser.add_argument("--roofline-model", default="20b", help="gin/models/alexatm_<name>.gin for --roofline")
+    parser.add_argument("--decoder-layers", default=None,
+                        help="--roofline: comma-separated decoder layer counts (default: the model's); 2+ sizes "
+                             "add a row scaled to the full model")
+    parser.add_argument("--encoder-layers", type=int, default=None,
+                        help="--roofline: encoder layers (default: the model's, or 2 with --decoder-layers)")
     parser.add_argument("--bandwidth-gib", type=float, default=4.0, help="size of the bandwidth probe array")
     parser.add_argument("--attention-impl", default="auto", help="xla | pallas | cudnn | auto")
     parser.add_argument("--scan-layers", action="store_true",
@@ -179,7 +236,7 @@ def main() -> None:
     args.new_tokens = args.new_tokens or (128 if args.roofline else 32)
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, {jax.devices()[0].device_kind}, "
           f"{platform.processor() or platform.machine()}", flush=True)
-    results = [roofline_result(args)] if args.roofline else cpu_results(args)
+    results = roofline_results(args) if args.roofline else cpu_results(args)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -12,7 +12,6 @@ Batches are fully packed (no padding), so every position counts in tokens/s and 
 from __future__ import annotations
 
 import argparse
-import importlib.util  # noqa: F401  (gin-config 0.5.0 needs it before gin)
 import statistics
 import sys
 import time
@@ -22,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
 
-import gin  # noqa: E402
-from alexatm_jax.cli import gin_config as gin_utils
+from alexatm_jax.cli import gin_config  # noqa: E402
+from alexatm_jax.cli.app import rewrite_gin_args  # noqa: E402
 from alexatm_jax.model import flops  # noqa: E402
 from alexatm_jax.model.config import ModelConfig  # noqa: E402
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
@@ -33,11 +32,11 @@ from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
 
 def benchmark(args: argparse.Namespace, bindings: list[str]) -> dict[str, float | str]:
-    gin_utils.parse(args.gin_file, bindings)
-    config = gin.get_configurable(ModelConfig)()
+    gin_config.parse(args.gin_file, bindings)
+    config = gin_config.call(ModelConfig)
     try:
-        partitioner = gin.get_configurable(Partitioner)()
-    except ValueError:  # no partitioning gin file: one mesh axis over all devices
+        partitioner = gin_config.call(Partitioner)
+    except ValueError:  # no partitioning gin file: data parallelism over all devices
         partitioner = Partitioner()
     model = EncoderDecoderModel(config)
     trainer = Trainer(model, make_optimizer(OptimizerConfig(name=args.optimizer, warmup_steps=1), 1000),
@@ -89,7 +88,6 @@ def format_table(rows: list[dict[str, float | str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    bindings, rest = gin_utils.split_gin_args(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gin_file", action="append", required=True,
                         help="model gin (e.g. gin/models/alexatm_small.gin), then optional partitioning gin")
@@ -101,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num_microbatches", type=int, default=1)
     parser.add_argument("--optimizer", default="adamw", choices=["adamw", "adafactor"])
     parser.add_argument("--peak_flops_per_device", type=float, default=None)
-    args = parser.parse_args(rest)
-    print(format_table([benchmark(args, bindings)]))
+    parser.add_argument("--gin_bindings", action="append", default=[], help="NAME=VALUE (same as --gin.NAME=VALUE)")
+    args = parser.parse_args(rewrite_gin_args(sys.argv[1:] if argv is None else argv))
+    print(format_table([benchmark(args, args.gin_bindings)]))
     return 0
 
 

@@ -1,7 +1,10 @@
 """Public attention kernels: argument checks, padding to block multiples, custom VJP, backend dispatch.
 
-Backend-specific code lives in its own module (`flash_triton`, `decode_triton`); this module only
-decides what to call and keeps the interface independent of the backend.
+Backend-specific code lives in its own module (`flash_triton`, `decode_triton`, `flash_mosaic`); this module only
+decides what to call and keeps the interface independent of the backend. Backends: `triton` (the default: every
+kernel, any float dtype and head dim; deprecated by JAX 0.11 but still shipped and lowered there) and `mosaic_gpu`
+(Hopper: the flash-attention forward only, bf16/fp16, head dim a multiple of 64; its backward runs the Triton
+kernels, and decoding has no Mosaic kernel yet).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from kernels_pallas import decode_triton, flash_triton
+from kernels_pallas import decode_triton, flash_mosaic, flash_triton
 
 BACKENDS = ("triton", "mosaic_gpu")
 
@@ -51,12 +54,8 @@ def resolve_interpret(interpret: bool | None) -> bool:
 
 
 def resolve_backend(backend: str | None) -> str:
+    """None -> `triton`: every kernel exists there, and it was the one lowered and tested on this project's JAX."""
     backend = "triton" if backend is None else backend
-    if backend == "mosaic_gpu":
-        raise NotImplementedError(
-            "backend='mosaic_gpu' (Hopper) is reserved but not implemented yet: no GPU was available to "
-            "test it. Use backend='triton' or backend=None."
-        )
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS} or None")
     return backend
@@ -95,17 +94,23 @@ def _check_inputs(q, k, v, q_segment_ids, kv_segment_ids, q_lengths, kv_lengths)
             raise ValueError(f"{name} must have shape [B] = ({batch},); got {jnp.shape(lengths)}")
 
 
+def _forward(cfg: flash_triton.FlashConfig, q, k, v, q_seg, kv_seg, q_len, kv_len):
+    if cfg.backend == "mosaic_gpu":  # lengths arrive folded into the segment ids
+        return flash_mosaic.flash_forward(q, k, v, q_seg, kv_seg, cfg)
+    return flash_triton.flash_forward(q, k, v, q_seg, kv_seg, q_len, kv_len, cfg)
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _flash(cfg: flash_triton.FlashConfig, q, k, v, q_seg, kv_seg, q_len, kv_len):
-    return flash_triton.flash_forward(q, k, v, q_seg, kv_seg, q_len, kv_len, cfg)[0]
+    return _forward(cfg, q, k, v, q_seg, kv_seg, q_len, kv_len)[0]
 
 
 def _flash_fwd(cfg, q, k, v, q_seg, kv_seg, q_len, kv_len):
-    out, lse = flash_triton.flash_forward(q, k, v, q_seg, kv_seg, q_len, kv_len, cfg)
+    out, lse = _forward(cfg, q, k, v, q_seg, kv_seg, q_len, kv_len)
     return out, (q, k, v, q_seg, kv_seg, q_len, kv_len, out, lse)
 
 
-def _flash_bwd(cfg, residuals, d_out):
+def _flash_bwd(cfg, residuals, d_out):  # both backends' forwards save the same residuals (lse in log2 units)
     q, k, v, q_seg, kv_seg, q_len, kv_len, out, lse = residuals
     dq, dk, dv = flash_triton.flash_backward(q, k, v, q_seg, kv_seg, q_len, kv_len, out, lse, d_out, cfg)
     return dq, dk, dv, None, None, None, None  # segment ids and lengths get no gradient
@@ -137,14 +142,18 @@ def flash_attention(
     visible key are 0. block_q/block_k (powers of two >= 16) set every kernel's tiles; by default the
     forward uses 128x64 and the backward 64x64 (half that in fp32), shrunk for short sequences.
     Lengths that are not tile multiples are padded here (a copy of q, k, v) and masked in the kernels.
+    `backend="mosaic_gpu"` runs the forward as a Hopper Mosaic GPU kernel (64-row query tiles; block_q and
+    block_k then set the backward's tiles only).
     """
     _check_inputs(q, k, v, q_segment_ids, kv_segment_ids, q_lengths, kv_lengths)
     _check_block("block_q", block_q)
     _check_block("block_k", block_k)
-    resolve_backend(backend)
+    backend = resolve_backend(backend)
     interpret = resolve_interpret(interpret)
     batch, seq_q, heads, head_dim = q.shape
     seq_kv = k.shape[1]
+    if backend == "mosaic_gpu":
+        _check_mosaic(q.dtype, head_dim, interpret)
     if seq_q == 0 or seq_kv == 0:
         return jnp.zeros_like(q)
     sm_scale = 1.0 / math.sqrt(head_dim) if sm_scale is None else float(sm_scale)
@@ -154,13 +163,15 @@ def flash_attention(
         (_fit(block_q or default_q, seq_q), _fit(block_k or default_k, seq_kv))
         for default_q, default_k in (_FWD_BLOCKS[size], _BWD_BLOCKS[size])
     )
+    if backend == "mosaic_gpu":  # fixed tiles: wgmma rows and the shared-memory budget decide them
+        fwd_q, fwd_k = flash_mosaic.BLOCK_Q, flash_mosaic.block_k_for(head_dim)
     head_dim_pad = max(_MIN_BLOCK, _next_pow2(head_dim))
     warps = 4 if head_dim_pad <= 64 else 8
     cfg = flash_triton.FlashConfig(
         seq_q=seq_q, seq_kv=seq_kv,
         seq_q_pad=_round_up(seq_q, max(fwd_q, bwd_q)), seq_kv_pad=_round_up(seq_kv, max(fwd_k, bwd_k)),
         causal=bool(causal), sm_scale=sm_scale,
-        block_q=fwd_q, block_k=fwd_k, bwd_block_q=bwd_q, bwd_block_k=bwd_k, interpret=interpret,
+        block_q=fwd_q, block_k=fwd_k, bwd_block_q=bwd_q, bwd_block_k=bwd_k, interpret=interpret, backend=backend,
         num_warps=warps, num_stages=_FWD_STAGES[size], bwd_num_warps=warps, bwd_num_stages=2,
     )
 
@@ -168,7 +179,11 @@ def flash_attention(
         return _pad_axis(_pad_axis(x, 3, head_dim_pad), 1, seq_pad)
 
     q_seg = kv_seg = q_len = kv_len = None
-    if q_segment_ids is not None:
+    if backend == "mosaic_gpu":  # its kernel masks by segment ids alone: lengths and padding become id 0
+        q_seg = _pad_axis(_segments_within(q_segment_ids, q_lengths, batch, seq_q), 1, cfg.seq_q_pad)
+        kv_seg = _pad_axis(_segments_within(kv_segment_ids, kv_lengths, batch, seq_kv), 1, cfg.seq_kv_pad)
+        q_lengths = kv_lengths = None
+    elif q_segment_ids is not None:
         q_seg = _pad_axis(q_segment_ids.astype(jnp.int32), 1, cfg.seq_q_pad)
         kv_seg = _pad_axis(kv_segment_ids.astype(jnp.int32), 1, cfg.seq_kv_pad)
     if q_lengths is not None:
@@ -180,6 +195,23 @@ def flash_attention(
         q_seg, kv_seg, q_len, kv_len,
     )
     return out[:, :seq_q, :, :head_dim]
+
+
+def _check_mosaic(dtype, head_dim: int, interpret: bool) -> None:
+    if interpret:
+        raise ValueError("backend='mosaic_gpu' compiles for Hopper GPUs only; interpret mode (the default on CPU) "
+                         "runs the Triton kernels: pass backend='triton' or backend=None.")
+    reason = flash_mosaic.unsupported(dtype, head_dim)
+    if reason:
+        raise ValueError(f"backend='mosaic_gpu' cannot take {reason}: use backend='triton' or backend=None.")
+
+
+def _segments_within(segment_ids, lengths, batch: int, seq: int) -> jax.Array:
+    """Segment ids (all 1 if None) with 0 from each example's length on."""
+    ids = jnp.ones((batch, seq), jnp.int32) if segment_ids is None else segment_ids.astype(jnp.int32)
+    if lengths is None:
+        return ids
+    return jnp.where(jnp.arange(seq)[None, :] < jnp.asarray(lengths, jnp.int32)[:, None], ids, 0)
 
 
 def decode_attention(

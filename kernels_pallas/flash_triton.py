@@ -49,6 +49,7 @@ class FlashConfig:
     bwd_block_q: int  # tiles of both backward kernels
     bwd_block_k: int
     interpret: bool
+    backend: str = "triton"  # of the forward kernel; the backward kernels are Triton's
     num_warps: int | None = None
     num_stages: int | None = None
     bwd_num_warps: int | None = None

@@ -5,7 +5,7 @@
 #   bash scripts/run_tests.sh          # default suite (slow tests skipped) + official parity
 #   bash scripts/run_tests.sh --all    # also the slow tests (end-to-end runs, multi-process, kill -9 resume)
 set -euo pipefail
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"  # -P: the checkout, also through a symlinked scripts/
 cd "$REPO"
 bash scripts/setup_env.sh
 VENV="${VENV:-$REPO/.venv}"

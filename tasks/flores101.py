@@ -2,19 +2,19 @@
 
 Data: the official Flores-101 release, `<dir>/dev/<code>.dev` (997 lines) and
 `<dir>/devtest/<code>.devtest` (1012 lines), line i the same sentence in every language. `<dir>` is
-read when a dataset is built, from `tasks.eval_settings.set_flores101_dir` (the eval entry point sets
-it from the gin macro FLORES101_DIR); `set_max_eval_examples` caps the devtest lines per direction.
+`EvalSettings.flores101_dir` (gin macro FLORES101_DIR), read when a dataset is built;
+`EvalSettings.max_eval_examples` caps the devtest lines per direction.
 
 Each devtest line gives one example: a `[CLM]` 1-shot prompt (`tasks.prompts.translation_prompt`,
 the official text) whose shot is a dev pair, and the reference. The shot is dev line 0 for every
 query, as in the official script, or a seeded dev line per query with
-`set_shot_selection("per_example", seed)`. Predictions are cut at the first `;`; metrics are spBLEU
-and chrF++ (`tasks.eval_metrics.translation_metrics`).
+`EvalSettings(shot_selection="per_example", shot_seed=...)`. Predictions are cut at the first `;`; metrics
+are spBLEU and chrF++ (`tasks.eval_metrics.translation_metrics`).
 
 Tasks `flores101_1shot_{src}_{tgt}` (e.g. `flores101_1shot_eng_fra`), split `devtest`; mixtures
 `flores101_1shot_all` and `flores101_1shot_from_eng`, registered at import with the default
-vocabulary; `register_flores101_tasks(vocabulary)` registers them again with another one (e.g. the
-official `20b_tokenizer.model` to evaluate the released checkpoint).
+vocabulary and settings; `register_flores101_tasks(vocabulary, settings)` registers them again (the eval
+entry point does, with the checkpoint's vocabulary).
 
 How the eval entry point runs them: `seqio.Evaluator(mixture_or_task_name=..., eval_split="devtest",
 feature_converter=<unpacked enc-dec converter>)` with `sequence_length=None` (or lengths >= the
@@ -28,17 +28,19 @@ postprocessor cuts at `;`, and `translation_metrics` scores against the referenc
 
 from __future__ import annotations
 
+import functools
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import seqio
 import tensorflow as tf
 
-from tasks import eval_metrics
-from tasks.eval_settings import SETTINGS, capped, resolve_vocabulary, set_flores101_dir  # noqa: F401
+from tasks import eval_metrics, registry
+from tasks.eval_settings import DEFAULT_SETTINGS, EvalSettings
 from tasks.prompts import FLORES_LANGUAGE_NAMES, cut_translation, translation_prompt
+from tasks.seqio_vocabulary import default_vocabulary, generation_features
 
 LANGUAGES = ("ara", "eng", "fra", "deu", "hin", "ita", "jpn", "mar", "por", "spa", "tam", "tel")
 EVAL_SPLIT = "devtest"
@@ -63,14 +65,12 @@ def _layout_help(root: str | None) -> str:
     return (
         f"Flores-101 not found{f' at {root!r}' if root else ' (FLORES101_DIR is unset)'}: expected the "
         "official layout <dir>/dev/<code>.dev (997 lines) and <dir>/devtest/<code>.devtest (1012 lines) "
-        f"for codes {' '.join(LANGUAGES)}. Pass {GIN_FLAG} to the eval entry point, or call "
-        "tasks.eval_settings.set_flores101_dir(path)."
+        f"for codes {' '.join(LANGUAGES)}. Pass {GIN_FLAG} to the eval entry point."
     )
 
 
-def read_split(code: str, split: str, root: str | None = None) -> list[str]:
-    """Lines of `<root>/<split>/<code>.<split>` (root defaults to the FLORES101_DIR setting)."""
-    root = root or SETTINGS.flores101_dir
+def read_split(code: str, split: str, root: str | None) -> list[str]:
+    """Lines of `<root>/<split>/<code>.<split>`."""
     path = os.path.join(root, split, f"{code}.{split}") if root else None
     if not path or not os.path.isfile(path):
         raise FileNotFoundError(_layout_help(root) + (f" Missing file: {path}" if path else ""))
@@ -78,40 +78,49 @@ def read_split(code: str, split: str, root: str | None = None) -> list[str]:
         return [line.rstrip("\n") for line in f]
 
 
-def shot_index(example_index: int, num_dev: int) -> int:
+def shot_index(example_index: int, num_dev: int, settings: EvalSettings) -> int:
     """Dev line used as the shot for a devtest line: 0 (official) or a seeded draw per line."""
-    if SETTINGS.shot_selection == "official":
+    if settings.shot_selection == "official":
         return 0
-    return random.Random(SETTINGS.shot_seed * 1_000_003 + example_index).randrange(num_dev)
+    return random.Random(settings.shot_seed * 1_000_003 + example_index).randrange(num_dev)
 
 
-def build_examples(source: str, target: str, root: str | None = None) -> dict[str, list[Any]]:
+def build_examples(source: str, target: str, settings: EvalSettings) -> dict[str, list[Any]]:
     """Prompts and references of one direction (columns: inputs, targets, source_text, idx)."""
+    root = settings.flores101_dir
     src_dev, tgt_dev = read_split(source, SHOT_SPLIT, root), read_split(target, SHOT_SPLIT, root)
     src_test, tgt_test = read_split(source, EVAL_SPLIT, root), read_split(target, EVAL_SPLIT, root)
     if len(src_dev) != len(tgt_dev) or len(src_test) != len(tgt_test):
         raise ValueError(f"Flores-101 files of {source} and {target} differ in length: " + _layout_help(root))
-    inputs, targets = [], []
-    for i, (src, tgt) in enumerate(capped(list(zip(src_test, tgt_test)))):
-        j = shot_index(i, len(src_dev))
+    pairs = settings.capped(zip(src_test, tgt_test))
+    inputs = []
+    for i, (src, _) in enumerate(pairs):
+        j = shot_index(i, len(src_dev), settings)
         inputs.append(translation_prompt([(src_dev[j], tgt_dev[j])], src, target))
-        targets.append(tgt)
     return {
         "inputs": inputs,
-        "targets": targets,
-        "source_text": capped(src_test),
+        "targets": [tgt for _, tgt in pairs],
+        "source_text": [src for src, _ in pairs],
         "idx": list(range(len(inputs))),
     }
 
 
-def _dataset_fn(source: str, target: str):
+def check_data(settings: EvalSettings, task_names: Sequence[str] = ()) -> None:
+    """Raises (layout help, the gin flag) when the Flores-101 files or the spBLEU model are missing."""
+    del task_names  # every direction reads the same tree
+    read_split("eng", SHOT_SPLIT, settings.flores101_dir)
+    if settings.uses_spbleu:
+        eval_metrics.spbleu_model_path(settings.spbleu_model_path)
+
+
+def _dataset_fn(source: str, target: str, settings: EvalSettings):
     def dataset_fn(split: str, shuffle_files: bool, seed: int | None = None) -> tf.data.Dataset:
         del shuffle_files, seed  # evaluation data: fixed order
         if split != EVAL_SPLIT:
             raise ValueError(f"Flores-101 tasks evaluate on split {EVAL_SPLIT!r}, got {split!r}")
-        if eval_metrics.bleu_metric_name(SETTINGS.bleu_tokenizer) == "spbleu":
-            eval_metrics.spbleu_model_path()  # fail now, not after hours of decoding
-        columns = build_examples(source, target)
+        if settings.uses_spbleu:
+            eval_metrics.spbleu_model_path(settings.spbleu_model_path)  # fail now, not after hours of decoding
+        columns = build_examples(source, target, settings)
         return tf.data.Dataset.from_tensor_slices(
             {k: tf.constant(v, dtype=tf.int32 if k == "idx" else tf.string) for k, v in columns.items()}
         )
@@ -129,39 +138,29 @@ def postprocess_translation(
     return output if is_target else cut_translation(output)
 
 
-def _output_features(vocabulary: seqio.Vocabulary | str | None) -> dict[str, seqio.Feature]:
-    vocabulary = resolve_vocabulary(vocabulary)
-    return {
-        "inputs": seqio.Feature(vocabulary, add_eos=True),
-        "targets": seqio.Feature(vocabulary, add_eos=True),
-    }
-
-
-def register_flores101_tasks(vocabulary: seqio.Vocabulary | str | None = None) -> list[str]:
+def register_flores101_tasks(vocabulary: seqio.Vocabulary | None = None,
+                             settings: EvalSettings = DEFAULT_SETTINGS) -> list[str]:
     """Registers the 132 direction tasks and both mixtures (replacing earlier ones); returns task names.
 
-    `vocabulary`: a seqio vocabulary, a SentencePiece path, or None for the project's default.
+    `vocabulary`: a seqio vocabulary (None: the project's default); `settings`: data dir, cap, shots, BLEU.
     """
-    features = _output_features(vocabulary)
+    features = generation_features(vocabulary or default_vocabulary())
+    metric = functools.partial(eval_metrics.translation_metrics, bleu_tokenizer=settings.bleu_tokenizer,
+                               spbleu_model=settings.spbleu_model_path)
     names = []
     for source, target in directions():
         name = task_name(source, target)
-        seqio.TaskRegistry.remove(name)
-        seqio.TaskRegistry.add(
+        registry.add_task(
             name,
-            source=seqio.FunctionDataSource(_dataset_fn(source, target), splits=(EVAL_SPLIT,)),
+            source=seqio.FunctionDataSource(_dataset_fn(source, target, settings), splits=(EVAL_SPLIT,)),
             output_features=features,
             preprocessors=[seqio.preprocessors.tokenize, seqio.preprocessors.append_eos],
             postprocess_fn=postprocess_translation,
-            metric_fns=[eval_metrics.translation_metrics],
+            metric_fns=[metric],
         )
         names.append(name)
-    for mixture, members in (
-        (MIXTURE_ALL, names),
-        (MIXTURE_FROM_ENG, [task_name("eng", t) for t in LANGUAGES if t != "eng"]),
-    ):
-        seqio.MixtureRegistry.remove(mixture)
-        seqio.MixtureRegistry.add(mixture, [(n, 1.0) for n in members])  # explicit rates: no size lookup
+    registry.add_mixture(MIXTURE_ALL, [(n, 1.0) for n in names])  # explicit rates: no size lookup
+    registry.add_mixture(MIXTURE_FROM_ENG, [(task_name("eng", t), 1.0) for t in LANGUAGES if t != "eng"])
     return names
 
 
@@ -195,4 +194,7 @@ def flores101_summary_table(
     return "\n".join(lines)
 
 
-register_flores101_tasks()  # at import, with the default vocabulary (as every module of `tasks` does)
+FAMILY = registry.add_eval_family(registry.EvalFamily(
+    name="flores101", prefix="flores101_", eval_split=EVAL_SPLIT, register=register_flores101_tasks,
+    check_data=check_data))
+register_flores101_tasks()  # at import, with the default vocabulary and settings (as every module of `tasks`)

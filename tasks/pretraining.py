@@ -5,11 +5,11 @@ Importing this module registers, with the default vocabulary and TFDS's default 
 * mixture `alexatm_pretrain` (80% denoising / 20% CLM; mC4 91% / Wikipedia 9%; languages sampled with
   q_i ~ p_i^alpha, alpha = 0.5) and its halves `alexatm_pretrain_denoise`, `alexatm_pretrain_clm`.
 
-Data dir: call `register_pretraining_tasks(data_dir=...)` (gin-configurable keyword arguments: vocabulary,
-languages, alpha, counts, shares, preprocessing knobs) or `set_tfds_data_dir(path)`, which re-registers
-with the same arguments and a new `data_dir`. Mixing rates are explicit numbers computed from
-`MC4_EXAMPLE_COUNTS` / `WIKIPEDIA_EXAMPLE_COUNTS` (offline: TFDS `dataset_info` may be absent, and
-`seqio.mixing_rate_num_examples` then fails).
+Data dir: `tasks.registry.set_tfds_data_dir(path)` (the one place, seqio's override, which every TFDS source
+reads; the entry points' `--tfds_data_dir`), or `register_pretraining_tasks(data_dir=...)` (gin-configurable
+keyword arguments: vocabulary, languages, alpha, counts, shares, preprocessing knobs). Mixing rates are
+explicit numbers computed from `MC4_EXAMPLE_COUNTS` / `WIKIPEDIA_EXAMPLE_COUNTS` (offline: TFDS `dataset_info`
+may be absent, and `seqio.mixing_rate_num_examples` then fails).
 """
 
 from __future__ import annotations
@@ -179,9 +179,6 @@ def _source(corpus: str, language: str, data_dir: str | None) -> seqio.DataSourc
     )
 
 
-_LAST_KWARGS: dict[str, Any] = {}
-
-
 def register_pretraining_tasks(
     data_dir: str | None = None,
     *,
@@ -201,12 +198,6 @@ def register_pretraining_tasks(
     a SentencePiece path (e.g. the official `20b_tokenizer.model`); default: `default_vocabulary()`.
     `preprocessing`: keyword arguments of `pretraining_preprocessors` (spoken_share, noise_density, ...).
     """
-    _LAST_KWARGS.clear()
-    _LAST_KWARGS.update(
-        vocabulary=vocabulary, languages=languages, alpha=alpha, example_counts=example_counts,
-        corpus_shares=corpus_shares, objective_shares=objective_shares, mixture_name=mixture_name,
-        shuffle_buffer_size=shuffle_buffer_size, **preprocessing,
-    )
     unknown = sorted(set(languages) - set(LANGUAGES))
     if unknown:
         raise ValueError(f"Unsupported language(s) {unknown}; AlexaTM languages are {LANGUAGES}.")
@@ -239,11 +230,6 @@ def register_pretraining_tasks(
         if part:
             add_mixture(f"{mixture_name}_{objective}", part)
     return names
-
-
-def set_tfds_data_dir(path: str | None) -> list[str]:
-    """Re-registers the pretraining tasks reading TFDS data from `path` (other arguments unchanged)."""
-    return register_pretraining_tasks(data_dir=path, **_LAST_KWARGS)
 
 
 register_pretraining_tasks()

@@ -9,8 +9,10 @@ The few-shot formats below are the official script's text, character for charact
   `Sentence:  {src}; Translation in {Language}:` (note the TWO spaces after `Sentence:`);
 - summarisation: `Article: {doc} ==> Short summary: {summary} <br><br><br> ` per shot, then
   `Article: {doc} ==> Short summary:`.
-Both are `[CLM] `-prefixed. Newlines in the texts become one space: the official SentencePiece model
-drops them, and a one-line prompt is what the model saw.
+Both are `[CLM] `-prefixed. The official scripts have no question-answering prompt; `squad_prompt` follows the
+summarisation format: `Context: {context} Question: {question} Answer: {answer} <br><br><br> ` per shot, then
+`Context: {context} Question: {question} Answer:`. Newlines in the texts become one space: the official
+SentencePiece model drops them, and a one-line prompt is what the model saw.
 """
 
 from __future__ import annotations
@@ -137,3 +139,19 @@ def cut_summary(text: str) -> str:
         if cut >= 0:
             text = text[:cut]
     return text.strip()
+
+
+SQUAD_INPUT_PREFIX = "Context: "
+SQUAD_QUESTION = " Question: "
+SQUAD_OUTPUT_PREFIX = " Answer:"
+
+
+def squad_prompt(shots: Sequence[tuple[str, str, str]], context: str, question: str) -> str:
+    """k-shot question-answering prompt: shots are (context, question, answer) triples."""
+    return build_kshot_prompt(
+        [(f"{c}{SQUAD_QUESTION}{one_line(q)}", a) for c, q, a in shots],
+        f"{context}{SQUAD_QUESTION}{one_line(question)}",
+        input_prefix=SQUAD_INPUT_PREFIX,
+        output_prefix=SQUAD_OUTPUT_PREFIX,
+        separator=SUMMARY_SEPARATOR,
+    )

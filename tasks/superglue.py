@@ -4,18 +4,21 @@ Each question becomes a `[CLM]` prompt (GPT-3 style, one line) and a list of can
 model scores every (prompt, candidate) pair by its log-likelihood and the best candidate wins.
 
 Sources, read when a dataset is built: the official SuperGLUE jsonl files
-`<dir>/{BoolQ,CB,COPA,MultiRC,ReCoRD,RTE,WiC,WSC}/val.jsonl` when
-`tasks.eval_settings.set_superglue_jsonl_dir(dir)` is set (gin macro SUPERGLUE_JSONL_DIR), else TFDS
-`super_glue/<name>:1.0.2` (data dir: `seqio.set_tfds_data_dir_override` or TFDS's default).
-`set_max_eval_examples(n)` keeps the first n questions (MultiRC: question = its answer options).
+`<dir>/{BoolQ,CB,COPA,MultiRC,ReCoRD,RTE,WiC,WSC}/val.jsonl` when `EvalSettings.superglue_jsonl_dir` is set
+(gin macro SUPERGLUE_JSONL_DIR), else TFDS `super_glue/<name>:1.0.2` (data dir: `tasks.registry.tfds_data_dir()`).
+`EvalSettings.max_eval_examples` keeps the first n questions (MultiRC: question = its answer options).
+
+Scoring follows `EvalSettings.superglue_scoring` (`tasks.eval_settings.Scoring`): the encoder reads `[CLM] prompt`
+("clm") or the prompt alone ("denoising"); the decoder is teacher-forced on the candidate ("answer") or on the
+prompt followed by the candidate ("full"); scores are summed or averaged per token (docs/EVALUATION.md).
 
 Tasks `super_glue_{boolq,cb,copa,multirc,record,rte,wic,wsc}_zeroshot`, split `validation`, mixture
-`super_glue_zeroshot` (explicit rates), registered at import with the default vocabulary;
-`register_superglue_tasks(vocabulary)` registers them again with another one.
+`super_glue_zeroshot` (explicit rates), registered at import with the default vocabulary and settings;
+`register_superglue_tasks(vocabulary, settings)` registers them again (the eval entry point does).
 
 How the eval entry point runs them with `seqio.Evaluator(..., eval_split="validation")`:
-- Each task example is ONE candidate: `inputs` (prompt tokens, EOS appended), `targets` (candidate
-  tokens, no EOS), plus `idx`, `candidate_idx`, `group_idx`, `is_correct`, `answers`,
+- Each task example is ONE candidate: `inputs` (prompt tokens, EOS appended), `targets` (the scored
+  text's tokens, no EOS), plus `idx`, `candidate_idx`, `group_idx`, `is_correct`, `answers`,
   `candidate_answer` and the `*_pretokenized` strings; the feature converter must ignore them.
   Leave `num_examples` unset (it would cut a question's candidates): cap with MAX_EVAL_EXAMPLES.
   Use `sequence_length=None` (or lengths >= the longest prompt): seqio trims the END of long inputs.
@@ -30,6 +33,7 @@ How the eval entry point runs them with `seqio.Evaluator(..., eval_split="valida
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,15 +42,11 @@ from typing import Any
 import seqio
 import tensorflow as tf
 
-from tasks import eval_metrics
-from tasks.eval_settings import (  # noqa: F401  (set_superglue_jsonl_dir: re-exported)
-    SETTINGS,
-    load_tfds_numpy,
-    resolve_vocabulary,
-    set_superglue_jsonl_dir,
-)
-from tasks.prompts import clm_prompt, one_line
+from tasks import eval_metrics, registry
+from tasks.eval_settings import DEFAULT_SCORING, DEFAULT_SETTINGS, EvalSettings, Scoring, load_tfds_numpy
+from tasks.prompts import clm_prompt, denoising_prompt, one_line
 from tasks.rank_classification import rank_classification, rank_classification_target
+from tasks.seqio_vocabulary import default_vocabulary
 
 EVAL_SPLIT = "validation"
 TFDS_VERSION = "1.0.2"
@@ -86,9 +86,20 @@ def _jsonl_rows(name: str, split: str, root: str) -> Iterator[dict[str, Any]]:
             f"{GIN_FLAG}, or leave SUPERGLUE_JSONL_DIR unset to read TFDS super_glue/*:{TFDS_VERSION}."
         )
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield from _jsonl_to_tfds(name, json.loads(line))
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows = list(_jsonl_to_tfds(name, json.loads(line)))
+            except json.JSONDecodeError as e:
+                raise registry.TaskDataError(f"{path}:{number} is not JSON ({e.msg.removesuffix(' at')} at column "
+                                             f"{e.colno}): fix the line "
+                                             "or restore the file from the official distribution.") from None
+            except (KeyError, TypeError, ValueError) as e:
+                problem = f"field {e} is missing" if isinstance(e, KeyError) else str(e)
+                raise registry.TaskDataError(f"{path}:{number} is not a SuperGLUE {JSONL_FOLDERS[name]} row "
+                                             f"({problem}): fix the line or restore the file.") from None
+            yield from rows
 
 
 def _jsonl_to_tfds(name: str, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -121,10 +132,11 @@ def _jsonl_to_tfds(name: str, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if name == "wsc":
             out.update(row["target"])  # span1_text, span2_text, span1_index, span2_index
         label = row.get("label", -1)
-        if name == "cb":
-            label = CB_LABELS.index(label) if label != -1 else -1
-        elif name == "rte":
-            label = RTE_LABELS.index(label) if label != -1 else -1
+        if name in ("cb", "rte") and label != -1:
+            labels = CB_LABELS if name == "cb" else RTE_LABELS
+            if label not in labels:
+                raise ValueError(f"label {label!r} is not one of {labels}")
+            label = labels.index(label)
         out["label"] = int(label)  # bools (BoolQ, WiC, WSC) and COPA's 0/1 are already class indices
         yield out
 
@@ -142,13 +154,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_rows(name: str, split: str = EVAL_SPLIT) -> Iterator[dict[str, Any]]:
-    """Rows of one SuperGLUE task in the TFDS schema, from jsonl when configured, else TFDS."""
-    if SETTINGS.superglue_jsonl_dir:
-        yield from _jsonl_rows(name, split, SETTINGS.superglue_jsonl_dir)
+def read_rows(name: str, split: str, jsonl_dir: str | None) -> Iterator[dict[str, Any]]:
+    """Rows of one SuperGLUE task in the TFDS schema, from the jsonl files under `jsonl_dir`, else TFDS."""
+    if jsonl_dir:
+        yield from _jsonl_rows(name, split, jsonl_dir)
     else:
         hint = f"Or read the official jsonl distribution instead: {GIN_FLAG}."
-        for row in load_tfds_numpy(f"super_glue/{name}:{TFDS_VERSION}", split, hint):
+        for row in load_tfds_numpy(f"super_glue/{name}:{TFDS_VERSION}", split, data_dir=registry.tfds_data_dir(),
+                                   hint=hint):
             yield _plain(row)
 
 
@@ -245,7 +258,16 @@ METRICS = {
 _GROUP_KEYS = {"multirc": lambda row: (row["idx"]["paragraph"], row["idx"]["question"])}
 
 
-def build_examples(name: str, rows: Iterable[Mapping[str, Any]], max_groups: int | None = None) -> list[dict]:
+def scored_texts(prompt: str, candidates: list[str], scoring: Scoring) -> tuple[str, list[str]]:
+    """(encoder input, decoder targets) of a question under `scoring`: see the module docstring."""
+    inputs = clm_prompt(prompt) if scoring.mode == "clm" else denoising_prompt(prompt)
+    if scoring.scored == "full":
+        candidates = [one_line(f"{prompt} {c}") for c in candidates]
+    return inputs, candidates
+
+
+def build_examples(name: str, rows: Iterable[Mapping[str, Any]], max_groups: int | None = None,
+                   scoring: Scoring = DEFAULT_SCORING) -> list[dict]:
     """Question-level examples (inputs, candidates, is_correct, idx, group_idx, answers, candidate_answers).
 
     Only the first `max_groups` groups (questions; MultiRC: all options of a question) are kept.
@@ -259,17 +281,18 @@ def build_examples(name: str, rows: Iterable[Mapping[str, Any]], max_groups: int
             if max_groups is not None and len(groups) >= max_groups:
                 break
             groups[key] = len(groups)
-        inputs, candidates, is_correct = PROMPTS[name](row)
-        candidates = [one_line(c) for c in candidates]
+        prompt, answers, is_correct = PROMPTS[name](row)
+        answers = [one_line(c) for c in answers]
+        inputs, candidates = scored_texts(prompt, answers, scoring)
         examples.append(
             {
-                "inputs": clm_prompt(inputs),
+                "inputs": inputs,
                 "candidates": candidates,
                 "is_correct": is_correct,
                 "idx": len(examples),
                 "group_idx": groups[key],
                 "answers": list(row.get("answers", [])),
-                "candidate_answers": list(row["entities"]) if name == "record" else candidates,
+                "candidate_answers": list(row["entities"]) if name == "record" else answers,
             }
         )
     return examples
@@ -292,10 +315,11 @@ def _to_dataset(examples: list[dict]) -> tf.data.Dataset:
     )
 
 
-def _dataset_fn(name: str):
+def _dataset_fn(name: str, settings: EvalSettings):
     def dataset_fn(split: str, shuffle_files: bool, seed: int | None = None) -> tf.data.Dataset:
         del shuffle_files, seed  # evaluation data: fixed order
-        examples = build_examples(name, read_rows(name, split), SETTINGS.max_eval_examples)
+        rows = read_rows(name, split, settings.superglue_jsonl_dir)
+        examples = build_examples(name, rows, settings.max_eval_examples, settings.superglue_scoring)
         if not examples:
             raise ValueError(f"SuperGLUE {name} {split}: no examples")
         return _to_dataset(examples)
@@ -303,8 +327,7 @@ def _dataset_fn(name: str):
     return dataset_fn
 
 
-def _output_features(vocabulary: seqio.Vocabulary | str | None) -> dict[str, seqio.Feature]:
-    vocabulary = resolve_vocabulary(vocabulary)
+def _output_features(vocabulary: seqio.Vocabulary) -> dict[str, seqio.Feature]:
     # Candidates are continuations of the prompt: score their tokens only, no EOS.
     return {
         "inputs": seqio.Feature(vocabulary, add_eos=True),
@@ -312,28 +335,30 @@ def _output_features(vocabulary: seqio.Vocabulary | str | None) -> dict[str, seq
     }
 
 
-def register_superglue_tasks(vocabulary: seqio.Vocabulary | str | None = None) -> list[str]:
+def register_superglue_tasks(vocabulary: seqio.Vocabulary | None = None,
+                             settings: EvalSettings = DEFAULT_SETTINGS) -> list[str]:
     """Registers the eight zero-shot tasks and the `super_glue_zeroshot` mixture; returns task names.
 
-    `vocabulary`: a seqio vocabulary, a SentencePiece path, or None for the project's default.
+    `vocabulary`: a seqio vocabulary (None: the project's default); `settings`: data source, cap and scoring.
     """
-    features = _output_features(vocabulary)
+    features = _output_features(vocabulary or default_vocabulary())
+    aggregation = settings.superglue_scoring.aggregation
     names = []
     for name in PROMPTS:
         full = task_name(name)
-        seqio.TaskRegistry.remove(full)
-        seqio.TaskRegistry.add(
+        registry.add_task(
             full,
-            source=seqio.FunctionDataSource(_dataset_fn(name), splits=(EVAL_SPLIT,)),
+            source=seqio.FunctionDataSource(_dataset_fn(name, settings), splits=(EVAL_SPLIT,)),
             output_features=features,
             preprocessors=[rank_classification, seqio.preprocessors.tokenize, seqio.preprocessors.append_eos],
             postprocess_fn=rank_classification_target,
-            metric_fns=[METRICS[name]],
+            metric_fns=[functools.partial(METRICS[name], aggregation=aggregation)],
         )
         names.append(full)
-    seqio.MixtureRegistry.remove(MIXTURE)
-    seqio.MixtureRegistry.add(MIXTURE, [(n, 1.0) for n in names])  # explicit rates: no size lookup
+    registry.add_mixture(MIXTURE, [(n, 1.0) for n in names])  # explicit rates: no size lookup
     return names
 
 
-register_superglue_tasks()  # at import, with the default vocabulary (as every module of `tasks` does)
+FAMILY = registry.add_eval_family(registry.EvalFamily(
+    name="superglue", prefix="super_glue_", eval_split=EVAL_SPLIT, register=register_superglue_tasks))
+register_superglue_tasks()  # at import, with the default vocabulary and settings (as every module of `tasks`)

@@ -9,6 +9,16 @@ Two layers, so that the model side runs without TensorFlow:
 Id layout of the vocabularies we train (`tasks.train_vocab`), the official one for the first three:
 `<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, `[CLM]`=4, `[DOC]`=5, `[MASK]`=6. The official 150K file
 (`20b_tokenizer.model`) is used unchanged: special pieces are looked up by name.
+
+Two tokenization conventions, so that a model is fed text exactly as it was trained (a checkpoint's metadata
+names its convention; `alexatm_jax.load` and the eval entry point read it):
+
+* `PROJECT_TOKENIZATION` ("project"): what the project's SeqIO tasks feed its own pretraining: SentencePiece
+  ids, a lone "▁" right before a special piece dropped (so "[CLM] text" starts with the `[CLM]` id), `</s>`
+  appended to inputs and targets, no `<s>`.
+* `OFFICIAL_TOKENIZATION` ("official"): what the official release feeds AlexaTM 20B (`tasks.official_tokenization`:
+  the official tokenizer's whitespace and special-token rules), `<s> ... </s>` around inputs and around targets
+  (`tokenizer(text_target=...)`); decoding skips the special tokens and cleans up spaces as the scripts do.
 """
 
 from __future__ import annotations
@@ -20,6 +30,11 @@ from typing import Any
 
 import sentencepiece as spm
 
+from tasks.official_tokenization import OfficialTokenizer
+
+PROJECT_TOKENIZATION = "project"
+OFFICIAL_TOKENIZATION = "official"
+TOKENIZATIONS: tuple[str, ...] = (PROJECT_TOKENIZATION, OFFICIAL_TOKENIZATION)
 CLM_PIECE = "[CLM]"  # starts a causal-LM input
 CLM_PREFIX = CLM_PIECE + " "  # how a text prompt asks for CLM mode (the official scripts' `"[CLM] " + text`)
 DOC_PIECE = "[DOC]"  # separates packed documents
@@ -64,6 +79,7 @@ class SentencePieceTokenizer:
       model_file: path of a `.model` file (local, or any TF filesystem path).
       model_proto: serialized model instead of a file.
       required_pieces: special pieces that must exist; a missing one raises `ValueError` naming it.
+      tokenization: `PROJECT_TOKENIZATION` or `OFFICIAL_TOKENIZATION` (see the module docstring).
     """
 
     def __init__(
@@ -72,9 +88,13 @@ class SentencePieceTokenizer:
         *,
         model_proto: bytes | None = None,
         required_pieces: Sequence[str] = REQUIRED_PIECES,
+        tokenization: str = PROJECT_TOKENIZATION,
     ):
         if (model_file is None) == (model_proto is None):
             raise ValueError("Pass exactly one of model_file or model_proto.")
+        if tokenization not in TOKENIZATIONS:
+            raise ValueError(f"tokenization={tokenization!r} is unknown: use one of {TOKENIZATIONS}.")
+        self.tokenization = tokenization
         self.model_file = None if model_file is None else os.fspath(model_file)
         self.model_proto = model_proto if model_proto is not None else _read_bytes(self.model_file)
         self.sp = spm.SentencePieceProcessor()
@@ -87,19 +107,24 @@ class SentencePieceTokenizer:
                 "Train a vocabulary with `python -m tasks.train_vocab` (it reserves "
                 f"{list(SPECIAL_PIECES)}), or pass required_pieces=... without them."
             )
+        self.official = OfficialTokenizer(self.model_proto) if tokenization == OFFICIAL_TOKENIZATION else None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["sp"]
+        del state["sp"], state["official"]
+        for cached in ("space_id", "special_piece_ids"):
+            state.pop(cached, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.sp = spm.SentencePieceProcessor()
         self.sp.LoadFromSerializedProto(self.model_proto)
+        self.official = OfficialTokenizer(self.model_proto) if self.tokenization == OFFICIAL_TOKENIZATION else None
 
     def __repr__(self) -> str:
-        return f"SentencePieceTokenizer({self.model_file!r}, vocab_size={self.vocab_size})"
+        return (f"SentencePieceTokenizer({self.model_file!r}, vocab_size={self.vocab_size}, "
+                f"tokenization={self.tokenization!r})")
 
     # --- pieces and ids -------------------------------------------------------------------------------
     @property
@@ -176,20 +201,51 @@ class SentencePieceTokenizer:
         return frozenset(self.sp.PieceToId(p) for p in SPECIAL_PIECES if self.has_piece(p))
 
     def encode(self, text: str, *, add_eos: bool = False) -> list[int]:
-        """Token ids of `text`; special pieces written in the text (e.g. "[CLM] ...") map to their ids.
+        """Token ids of the text alone (no `<s>`), `</s>` appended with `add_eos`; special pieces written in the
+        text (e.g. "[CLM] ...") map to their ids.
 
-        SentencePiece's dummy prefix turns "[CLM] text" into "▁", "[CLM]", ...: that lone "▁" before a
-        special piece is dropped (here and in `AlexaTMVocabulary`), so text prompts match the ids the
-        preprocessors insert.
+        Project convention: SentencePiece's dummy prefix turns "[CLM] text" into "▁", "[CLM]", ...: that lone "▁"
+        before a special piece is dropped (here and in `AlexaTMVocabulary`), so text prompts match the ids the
+        preprocessors insert. Official convention: the official tokenizer's ids (which keep it).
         """
-        ids = drop_space_before_special(self.sp.EncodeAsIds(text), self.space_id, self.special_piece_ids)
+        if self.official is not None:
+            ids = self.official.tokenize_ids(text)
+        else:
+            ids = drop_space_before_special(self.sp.EncodeAsIds(text), self.space_id, self.special_piece_ids)
         return ids + [self.eos_id] if add_eos else ids
+
+    def encode_input(self, text: str) -> list[int]:
+        """The model input for `text`: `text </s>` (project) or `<s> text </s>` (official, `tokenizer(text)`)."""
+        return self._with_bos(self.encode(text, add_eos=True))
+
+    def encode_target(self, text: str, *, add_eos: bool = True) -> list[int]:
+        """The decoder target for `text`: `text [</s>]` (project) or `<s> text [</s>]` (official,
+        `tokenizer(text_target=text)`)."""
+        return self._with_bos(self.encode(text, add_eos=add_eos))
+
+    def _with_bos(self, ids: list[int]) -> list[int]:
+        return [self.official.bos_id, *ids] if self.official is not None else ids
+
+    @property
+    def adds_bos(self) -> bool:
+        """Whether inputs and targets start with `<s>` (the official convention)."""
+        return self.official is not None
+
+    def clm_prefix_ids(self) -> list[int]:
+        """The ids that start every CLM-mode input before its text (`[CLM]`; official: `<s> ▁ [CLM]`); [] when
+        the vocabulary has no `[CLM]` piece. Truncating a long input from the left keeps them first."""
+        if not self.has_piece(CLM_PIECE):
+            return []
+        ids = self.encode_input(CLM_PREFIX + "x")
+        return ids[:ids.index(self.clm_id) + 1]
 
     def encode_batch(self, texts: Iterable[str], *, add_eos: bool = False) -> list[list[int]]:
         return [self.encode(t, add_eos=add_eos) for t in texts]
 
     def decode(self, ids: Iterable[int], *, stop_at_eos: bool = True, skip_ids: Iterable[int] = ()) -> str:
-        """Text of `ids`, up to the first EOS when `stop_at_eos`; ids >= vocab_size decode as unk."""
+        """Text of `ids`, up to the first EOS when `stop_at_eos`; ids >= vocab_size decode as unk (project) or are
+        dropped (official, which also drops its special tokens and cleans up spaces, as the official scripts'
+        `decode(..., skip_special_tokens=True)`)."""
         out = []
         skip = set(int(i) for i in skip_ids)
         for i in ids:
@@ -198,17 +254,21 @@ class SentencePieceTokenizer:
                 break
             if i in skip:
                 continue
-            out.append(i if 0 <= i < self.vocab_size else self.unk_id)
+            out.append(i if 0 <= i < self.vocab_size or self.official is not None else self.unk_id)
+        if self.official is not None:
+            return self.official.decode(out, skip_special_tokens=True)
         return self.sp.DecodeIds(out)
 
 
-@functools.cache
-def _cached_tokenizer(path: str, required_pieces: tuple[str, ...]) -> SentencePieceTokenizer:
-    return SentencePieceTokenizer(path, required_pieces=required_pieces)
+@functools.lru_cache(maxsize=16)
+def _cached_tokenizer(path: str, required_pieces: tuple[str, ...], tokenization: str) -> SentencePieceTokenizer:
+    return SentencePieceTokenizer(path, required_pieces=required_pieces, tokenization=tokenization)
 
 
 def get_tokenizer(
-    path: str | os.PathLike | None = None, *, required_pieces: Sequence[str] = REQUIRED_PIECES
+    path: str | os.PathLike | None = None, *, required_pieces: Sequence[str] = REQUIRED_PIECES,
+    tokenization: str = PROJECT_TOKENIZATION,
 ) -> SentencePieceTokenizer:
-    """TF-free tokenizer for `path` (default: the project's default vocabulary); cached per path."""
-    return _cached_tokenizer(os.fspath(path or DEFAULT_SPM_PATH), tuple(required_pieces))
+    """TF-free tokenizer for `path` (default: the project's default vocabulary) in a tokenization convention;
+    cached per path and convention."""
+    return _cached_tokenizer(os.fspath(path or DEFAULT_SPM_PATH), tuple(required_pieces), tokenization)

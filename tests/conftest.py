@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 
 from alexatm_jax.model.config import ModelConfig  # noqa: E402
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
+from tests.main_job_fixtures import tiny_main_job  # noqa: E402, F401  (session fixture: the tiny main job)
 
 TINY = dict(
     vocab_size=64, d_model=32, num_encoder_layers=2, num_decoder_layers=2, num_encoder_heads=4,

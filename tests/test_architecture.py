@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("alexatm_jax", "tasks", "kernels_pallas")
 UTILITIES = ("alexatm_jax.errors", "alexatm_jax.paths", "alexatm_jax.shapes", "alexatm_jax.console")
 ENTRY_POINTS = tuple(f"alexatm_jax.{name}" for name in (
-    "train", "eval", "infer", "convert_checkpoint", "plan", "demo", "report", "__main__"))
-API = ("alexatm_jax.api", "alexatm_jax.prompting", "alexatm_jax.batching")
+    "train", "eval", "infer", "convert_checkpoint", "verify_checkpoint", "plan", "demo", "report", "__main__"))
+API = ("alexatm_jax.api", "alexatm_jax.prompting", "alexatm_jax.batching", "alexatm_jax.inputs")
 NO_TF = ("seqio", "tensorflow", "tensorflow_datasets", "tensorflow_text", "gin")
 
 

@@ -5,8 +5,10 @@
 seed, data position, run settings); the layout is `checkpoint.run_dir`'s. The checkpointer stores trees, not a
 train-state class: the trainer turns them into its state. Orbax writes each step into a temporary directory and
 renames it when complete, so a crash or `kill -9` mid-save leaves the previous step intact; leftovers are cleaned
-on restart.
-Restoring takes target shardings, so a checkpoint saved on one mesh restores onto any other.
+on restart. Once a step is committed its integrity manifest is written in the background (`integrity`); resume
+takes the newest intact step (`latest_intact_step`), naming and moving aside newer damaged ones.
+Restoring takes target shardings, so a checkpoint saved on one mesh restores onto any other. A fourth item,
+`data_iterator`, holds the input position when the training data can save it (`checkpoint.data_iterator`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import jax
 import orbax.checkpoint as ocp
 
-from alexatm_jax.checkpoint.run_dir import OPT_STATE_ITEM, PARAMS_ITEM, STATE_ITEM
-from alexatm_jax.errors import ConfigError
+from alexatm_jax.checkpoint import integrity, run_dir
+from alexatm_jax.checkpoint.data_iterator import CheckpointableIterator, DataIteratorRestore, DataIteratorSave
+from alexatm_jax.checkpoint.params import read_error
+from alexatm_jax.checkpoint.run_dir import DATA_ITERATOR_ITEM, OPT_STATE_ITEM, PARAMS_ITEM, STATE_ITEM
+from alexatm_jax.errors import ConfigError, DataError
 
-ITEMS = (PARAMS_ITEM, OPT_STATE_ITEM, STATE_ITEM)
+ITEMS = (PARAMS_ITEM, OPT_STATE_ITEM, STATE_ITEM)  # every step has these; `DATA_ITERATOR_ITEM` is optional
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +64,53 @@ class TrainCheckpointer:
             cleanup_tmp_directories=True,
             create=True,
         )
-        self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=ITEMS)
+        self.manager = ocp.CheckpointManager(self.directory, options=options,
+                                             item_names=(*ITEMS, DATA_ITERATOR_ITEM))
+        self._manifests = integrity.ManifestWriter(enabled=jax.process_index() == 0)
+        self._uncommitted: list[int] = []  # steps saved by this process whose manifest is not yet started
 
     def latest_step(self) -> int | None:
         """The latest complete step, or None for a fresh `model_dir`."""
         self.manager.reload()
         return self.manager.latest_step()
+
+    def latest_intact_step(self) -> int | None:
+        """The newest step whose items pass the quick integrity check, or None for a fresh `model_dir`.
+
+        Each newer damaged step is named in a warning and moved aside to `<step>.damaged` (kept for inspection),
+        so that training writes that step number again; raises `DataError` when every step is damaged.
+        """
+        damaged = []
+        for step in sorted(self.all_steps(), reverse=True):
+            directory = run_dir.step_dir(self.directory, step)
+            damage = run_dir.check(directory, ITEMS, optional=(DATA_ITERATOR_ITEM,))
+            if not damage:
+                self._move_aside(damaged)
+                return step
+            log.warning("%s Resuming from an older step; the damaged one is kept as %s%s.",
+                        run_dir.damaged_message(directory, damage), directory.name, run_dir.DAMAGED_SUFFIX)
+            damaged.append(directory)
+        if damaged:
+            raise DataError(f"Every step in {self.directory} is damaged ({', '.join(d.name for d in damaged)}): "
+                            "restore them from a copy, or move them away to train from scratch.")
+        return None
+
+    def _move_aside(self, directories: list[Path]) -> None:
+        if not directories:
+            return
+        if jax.process_index() == 0:
+            for directory in directories:
+                target = directory.with_name(directory.name + run_dir.DAMAGED_SUFFIX)
+                n = 1
+                while target.exists():
+                    n += 1
+                    target = directory.with_name(f"{directory.name}{run_dir.DAMAGED_SUFFIX}-{n}")
+                directory.rename(target)
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices("alexatm_jax: damaged steps moved aside")
+        self.manager.reload()
 
     def all_steps(self) -> list[int]:
         self.manager.reload()
@@ -72,16 +119,25 @@ class TrainCheckpointer:
     def should_save(self, step: int) -> bool:
         return step % self.config.save_every_steps == 0
 
-    def save(self, step: int, params: Any, opt_state: Any, record: dict[str, Any]) -> bool:
-        """Starts saving the trees at `step` (returns once arrays are copied to host when asynchronous)."""
+    def save(self, step: int, params: Any, opt_state: Any, record: dict[str, Any],
+             data_iterator: CheckpointableIterator | None = None) -> bool:
+        """Starts saving the trees at `step` (returns once arrays are copied to host when asynchronous); the
+        position of `data_iterator`, when given, is written before this returns."""
         if step in self.manager.all_steps():
             return False
-        args = ocp.args.Composite(**{
+        items = {
             PARAMS_ITEM: ocp.args.StandardSave(params),
             OPT_STATE_ITEM: ocp.args.StandardSave(opt_state),
             STATE_ITEM: ocp.args.JsonSave({**record, "step": int(step)}),
-        })
-        return bool(self.manager.save(step, args=args, force=True))
+        }
+        if data_iterator is not None:
+            items[DATA_ITERATOR_ITEM] = DataIteratorSave(data_iterator)
+        args = ocp.args.Composite(**items)
+        saved = bool(self.manager.save(step, args=args, force=True))
+        self._write_manifests(keep=step)  # orbax committed every earlier save before starting this one
+        if saved:
+            self._uncommitted.append(step)
+        return saved
 
     def restore(self, step: int, abstract_params: Any, abstract_opt_state: Any
                 ) -> tuple[Any, Any, dict[str, Any]]:
@@ -100,12 +156,33 @@ class TrainCheckpointer:
                 f"({type(e).__name__}: {e}). Use a new MODEL_DIR, or the gin files the checkpoint was trained "
                 f"with (see {self.directory / 'config.gin'})."
             ) from e
+        except Exception as e:  # TensorStore: a file that cannot be read
+            raise DataError(f"Checkpoint step {step} in {self.directory} could not be read ({read_error(e)}). Check it "
+                            f"with `python -m alexatm_jax.verify_checkpoint {self.directory}`; move a damaged step "
+                            "away (e.g. rename it to <step>.damaged) to resume from the one before.") from e
         return restored[PARAMS_ITEM], restored[OPT_STATE_ITEM], dict(restored[STATE_ITEM])
+
+    def has_data_iterator(self, step: int) -> bool:
+        """Whether `step` saved the input position (steps written before it existed did not)."""
+        return (run_dir.step_dir(self.directory, step) / DATA_ITERATOR_ITEM).is_dir()
+
+    def restore_data_iterator(self, step: int, data_iterator: CheckpointableIterator) -> None:
+        """Moves `data_iterator` (freshly built, not yet read) to the position saved at `step`."""
+        self.manager.restore(step, args=ocp.args.Composite(**{DATA_ITERATOR_ITEM: DataIteratorRestore(data_iterator)}))
 
     def wait(self) -> None:
         """Blocks until any background save has been committed."""
         self.manager.wait_until_finished()
+        self._write_manifests()
+
+    def _write_manifests(self, keep: int | None = None) -> None:
+        """Starts the manifests of this process's committed saves (all but `keep`, still being written)."""
+        for step in self._uncommitted:
+            if step != keep:
+                self._manifests.submit(run_dir.step_dir(self.directory, step))
+        self._uncommitted = [s for s in self._uncommitted if s == keep]
 
     def close(self) -> None:
-        self.manager.wait_until_finished()
+        self.wait()
+        self._manifests.join()
         self.manager.close()

@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib.abc
+import importlib.util
 import logging
 import os
 import sys
@@ -32,7 +35,11 @@ PATH_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirect
 # Environment variables that silence native libraries' start-up logging (read when they load).
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "2"}
 # Library loggers turned down to ERROR unless --verbosity >= 1.
-LIBRARY_LOGGERS = ("absl", "jax", "orbax", "tensorflow", "seqio", "etils", "h5py", "matplotlib")
+LIBRARY_LOGGERS = ("absl", "jax", "orbax", "tensorflow", "seqio", "etils", "h5py", "matplotlib", "clu")
+# Packages whose native libraries log to stderr while they load, whatever the environment says: TensorFlow 2.21's
+# absl C++ logging prints "All log messages before absl::InitializeLog()...", oneDNN and CUDA-driver lines
+# (docs/STACK.md, "Console noise").
+NATIVE_NOISY_IMPORTS = ("tensorflow",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,17 +102,85 @@ def define_common_flags(flag_values: flags.FlagValues, command: Command) -> None
 
 
 def configure_console(verbosity: int) -> None:
-    """Quiet by default: library start-up noise off, warnings only from this project."""
-    if verbosity < 1:
-        for name, value in QUIET_ENVIRONMENT.items():
-            os.environ.setdefault(name, value)
+    """Quiet by default: library start-up noise off, warnings only from this project; `verbosity >= 1` undoes it.
+
+    Python-side noise (absl, orbax, jax, seqio log records; library warnings) is filtered here. Native start-up
+    lines are silenced by environment variables (read when the libraries load) and, for libraries that ignore
+    them (NATIVE_NOISY_IMPORTS), by sending file descriptor 2 to /dev/null while their first import runs.
+    """
+    quiet = verbosity < 1
+    if quiet:
+        # Set, not defaulted: `import jax` (before any command runs) sets TF_CPP_MIN_LOG_LEVEL=1 (docs/STACK.md).
+        os.environ.update(QUIET_ENVIRONMENT)
         warnings.filterwarnings("ignore", module=r"^(?!alexatm_jax|tasks|kernels_pallas)")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+    _QuietNativeImports.install(NATIVE_NOISY_IMPORTS if quiet else ())
     level = logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR if verbosity < 1 else level)
+        logging.getLogger(name).setLevel(logging.ERROR if quiet else level)
     logging.getLogger("alexatm_jax").setLevel(level)
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """File descriptor 2 goes to /dev/null (C/C++ code writes there directly, past `sys.stderr`)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _QuietNativeImports(importlib.abc.MetaPathFinder):
+    """Runs the first import of the named packages with native stderr silenced.
+
+    Written here because no library offers it: the noise comes from static initialisers of shared objects that
+    the package loads, before any logging setting of theirs applies. Nothing is imported ahead of need (GPU
+    machines and commands without TensorFlow never load it); Python exceptions raised by the import still
+    propagate and print normally.
+    """
+
+    def __init__(self, names: Sequence[str]):
+        self.names = frozenset(names)
+
+    @classmethod
+    def install(cls, names: Sequence[str]) -> None:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, cls)]
+        pending = [n for n in names if n not in sys.modules]
+        if pending:
+            sys.meta_path.insert(0, cls(pending))
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.names:
+            return None
+        self.names = self.names - {fullname}
+        if not self.names and self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)  # the normal finders (this one no longer answers for it)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _SilencedLoader(spec.loader)
+        return spec
+
+
+class _SilencedLoader(importlib.abc.Loader):
+    """Delegates to the package's own loader, with native stderr silenced while the module executes."""
+
+    def __init__(self, inner: importlib.abc.Loader):
+        self.inner = inner
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__loader__ = module.__spec__.loader = self.inner  # the wrapper is gone once imported
+        with native_stderr_silenced():
+            self.inner.exec_module(module)
 
 
 def help_text(command: Command, flag_values: flags.FlagValues) -> str:

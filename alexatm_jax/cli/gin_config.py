@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import tempfile
+import tokenize
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -138,14 +139,14 @@ def parse(gin_files: Sequence[str], gin_bindings: Sequence[str] = (),
             copy = files.copy_of(resolve_gin_file(name, extra), extra)
             try:
                 gin.parse_config_file(str(copy))
-            except (ValueError, SyntaxError, ImportError, OSError) as e:
+            except (ValueError, SyntaxError, ImportError, OSError, tokenize.TokenError) as e:
                 raise GinConfigError(f"Error in gin file {name!r}: {files.explain(str(e))}") from e
     macros = _macro_names()
     for binding in gin_bindings:
         _check_macro_binding(binding, macros, gin_bindings)
         try:
             gin.parse_config([binding])
-        except (ValueError, SyntaxError, ImportError) as e:
+        except (ValueError, SyntaxError, ImportError, tokenize.TokenError) as e:
             raise GinConfigError(_explain_binding_error(binding, e)) from e
     missing = _REQUIRED_LINE.findall(gin.config_str())
     if missing:

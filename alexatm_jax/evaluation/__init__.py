@@ -1,2 +1,3 @@
-"""Evaluation: the SeqIO `Evaluator` glue that scores a checkpoint on the evaluation tasks and writes metrics,
-predictions and tables (`evaluator`)."""
+"""Evaluation: `evaluator` (the run: settings, vocabulary, the SeqIO Evaluator per task), `predictors` (what is
+asked of a model, and the seqio predict / score adapters), `outputs` (metrics and predictions on disk),
+`results_report` (the table beside the paper's numbers, `paper_results`, and the plots)."""

@@ -1,308 +1,59 @@
-"""Evaluation of a checkpoint on seqio tasks (Flores-101, SuperGLUE, XSum, ...) with `seqio.Evaluator`.
+"""Evaluation of a checkpoint on seqio tasks (Flores-101, SuperGLUE, XSum, MLSum, SQuAD v2, ...) with
+`seqio.Evaluator`.
 
-`evaluate(...)` (bound by `gin/runs/eval.gin`, run by `python -m alexatm_jax.eval`) sets the data locations
-(`tasks.eval_settings`), builds one `seqio.Evaluator` per task of the mixture on that task's eval split with the
-unpacked `AlexaTMFeatureConverter` and `sequence_length=None` (seqio would cut the END of longer inputs, i.e.
-the query; inputs longer than the model's positions are cut from the LEFT here, `[CLM]` kept first, with a
-warning), then runs predict tasks (greedy continuations) and score tasks (rank classification) through a
-`Predictor`. It writes, under the output directory, `<task>-metrics.json`, `<task>-predictions.jsonl`,
-`metrics.json`, `results.md` and, for Flores-101 tasks, `flores101_summary.md`.
-
-Two seqio 0.0.20 pitfalls are avoided here: the Evaluator calls `np.array` on predictions, which fails for
-ragged lists under numpy 2 (predictions are fixed-length rows, padded after EOS), and TFDS sources without
-`dataset_info` raise on `num_input_examples` (nothing here asks for it; sizes are capped by MAX_EVAL_EXAMPLES
-through `tasks.eval_settings`, never by the Evaluator's `num_examples`, which would cut a question's candidates).
+`evaluate(...)` (bound by `gin/runs/eval.gin`, run by `python -m alexatm_jax.eval`):
+1. reads the checkpoint's config and metadata: its vocabulary (or VOCAB_PATH; none is an error, never a silent
+   default) and its tokenization convention (`tasks.vocabulary`: the official one for converted official
+   checkpoints), and checks that the vocabulary fits the model;
+2. builds one `EvalSettings` from its arguments and registers every evaluation family of the tasks registry
+   (`tasks.registry.eval_families()`) with that vocabulary and those settings, so prompts are tokenised exactly as
+   the model was trained;
+3. checks every family's data and builds every dataset before loading the model (missing data fails in
+   seconds, not after a 20B restore);
+4. runs each task through `seqio.Evaluator` (the unpacked `AlexaTMFeatureConverter`, `sequence_length=None`)
+   with a `Predictor`: greedy continuations for generation tasks, teacher-forced scores for rank
+   classification; generation defaults follow the convention (official checkpoints: the official scripts'
+   banned sequences and length);
+5. writes per-task metrics and predictions (`outputs`) and `metrics.json`; the eval entry point then writes the
+   results report (`results_report`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
+import jax
 import seqio
-import tensorflow as tf
 
-from alexatm_jax import paths
+import tasks.all  # noqa: F401  registers every task and evaluation family
+from alexatm_jax import console, paths, prompting
 from alexatm_jax.checkpoint import run_dir
 from alexatm_jax.errors import ConfigError
+from alexatm_jax.evaluation import outputs
+from alexatm_jax.evaluation.predictors import ModelPredictor, Predictor, make_predict_fn, make_score_fn
 from alexatm_jax.model.config import ModelConfig
-from tasks import eval_metrics, eval_settings, flores101, registry, superglue, xsum
+from tasks import registry
+from tasks.eval_settings import EvalSettings, Scoring
 from tasks.feature_converters import AlexaTMFeatureConverter
-from tasks.vocabulary import DEFAULT_SPM_PATH
+from tasks.seqio_vocabulary import get_vocabulary
 
 log = logging.getLogger("alexatm_jax.evaluation")
 
-# The split each eval family is scored on (task-name prefix -> split); other tasks: `validation` or their only one.
-FAMILY_SPLITS = {"flores101_": flores101.EVAL_SPLIT, "super_glue_": superglue.EVAL_SPLIT, "xsum": xsum.EVAL_SPLIT}
-# The official release's banned sequences, ids of ITS 150K vocabulary (id 0 is `<s>`); ours needs none.
-OFFICIAL_BANNED_SEQUENCES = ((0,), (2012, 2006))
-METRICS_FILENAME = "metrics.json"
-TABLE_FILENAME = "results.md"
-FLORES_TABLE_FILENAME = "flores101_summary.md"
-
 
 class EvalSetupError(ConfigError):
-    """The evaluation cannot start (checkpoint, vocabulary, split); the message says how to fix it."""
-
-
-# ----------------------------------------------------------------------------- predictors
-
-
-@dataclasses.dataclass(frozen=True)
-class EvalExample:
-    """One example of a model dataset: prompt tokens (padding removed, EOS included) and target tokens."""
-
-    index: int
-    inputs: list[int]
-    targets: list[int]
-
-
-class Predictor(Protocol):
-    """What the evaluator asks of a model."""
-
-    def predict(self, examples: Sequence[EvalExample]) -> list[list[int]]:
-        """Generated continuation tokens per example (decoder output only; EOS optional)."""
-
-    def score(self, examples: Sequence[EvalExample]) -> list[float]:
-        """Sum of the target tokens' log-probabilities per example (teacher forcing)."""
-
-
-class ModelPredictor:
-    """Greedy decoding and teacher-forced scoring with a loaded `Seq2SeqLM` (token ids in, token ids out)."""
-
-    def __init__(self, lm: Any, *, max_decode_length: int = 64,
-                 banned_sequences: Sequence[Sequence[int]] | None = None, batch_size: int = 32):
-        self.lm = lm
-        self.max_decode_length = max_decode_length
-        self.banned_sequences = [list(s) for s in banned_sequences or ()]
-        self.batch_size = batch_size
-
-    def predict(self, examples: Sequence[EvalExample]) -> list[list[int]]:
-        inputs = self._full_batches([ex.inputs for ex in examples])
-        order = _longest_first(inputs)  # similar lengths share a batch: less padding, fewer shapes
-        outputs = self.lm.generate([inputs[i] for i in order], max_new_tokens=self.max_decode_length, mode=None,
-                                   banned_sequences=self.banned_sequences, batch_size=self.batch_size)
-        return _unsort(order, outputs)[:len(examples)]
-
-    def score(self, examples: Sequence[EvalExample]) -> list[float]:
-        inputs = self._full_batches([ex.inputs for ex in examples])
-        targets = self._full_batches([ex.targets for ex in examples])
-        order = _longest_first(inputs)
-        scores = self.lm.score([inputs[i] for i in order], [targets[i] for i in order], mode=None,
-                               batch_size=self.batch_size)
-        return _unsort(order, [float(s) for s in np.atleast_1d(scores)])[:len(examples)]
-
-    def _full_batches(self, rows: list[list[int]]) -> list[list[int]]:
-        """`rows` repeated at the end up to a multiple of the batch size: every batch has one shape (one compile)."""
-        return rows + rows[-1:] * (-len(rows) % self.batch_size) if rows else rows
-
-
-class ReferencePredictor:
-    """Checks the wiring without a model: predictions are the references, every candidate scores 0."""
-
-    def __init__(self, eos_id: int):
-        self.eos_id = eos_id
-
-    def predict(self, examples: Sequence[EvalExample]) -> list[list[int]]:
-        return [[t for t in ex.targets if t != self.eos_id] for ex in examples]
-
-    def score(self, examples: Sequence[EvalExample]) -> list[float]:
-        return [0.0 for _ in examples]
-
-
-def _longest_first(inputs: Sequence[Sequence[int]]) -> list[int]:
-    return sorted(range(len(inputs)), key=lambda i: -len(inputs[i]))
-
-
-def _unsort(order: list[int], values: Sequence[Any]) -> list[Any]:
-    out: list[Any] = [None] * len(order)
-    for position, i in enumerate(order):
-        out[i] = values[position]
-    return out
-
-
-# ----------------------------------------------------------------------------- seqio adapters
-
-
-def truncate_left(ids: Sequence[int], limit: int, keep_first: Sequence[int] = ()) -> list[int]:
-    """The last tokens of `ids` that fit in `limit`; a first token in `keep_first` (e.g. `[CLM]`) stays first."""
-    ids = list(ids)
-    if len(ids) <= limit:
-        return ids
-    head = ids[:1] if ids[0] in keep_first and limit > 1 else []
-    return head + ids[len(ids) - (limit - len(head)):]
-
-
-def model_examples(dataset: tf.data.Dataset, *, max_input_length: int, keep_first: Sequence[int] = (),
-                   task_name: str = "") -> list[EvalExample]:
-    """The examples of an enumerated model dataset (padding removed; inputs cut from the left to fit)."""
-    examples, truncated = [], 0
-    for index, ex in dataset.as_numpy_iterator():
-        inputs = ex["encoder_input_tokens"][ex["encoder_segment_ids"] > 0].tolist()
-        targets = ex["decoder_target_tokens"][ex["decoder_loss_weights"] > 0].tolist()
-        if len(inputs) > max_input_length:
-            truncated += 1
-            inputs = truncate_left(inputs, max_input_length, keep_first)
-        examples.append(EvalExample(int(index), inputs, targets))
-    if truncated:
-        log.warning("%s: %d of %d inputs are longer than the model's %d positions; kept their last tokens "
-                    "(the query), [CLM] first.", task_name, truncated, len(examples), max_input_length)
-    return examples
-
-
-def fixed_length_rows(outputs: Sequence[Sequence[int]], *, eos_id: int, pad_id: int,
-                      min_length: int = 1) -> list[np.ndarray]:
-    """Each output with EOS appended (when not already there), padded with `pad_id` to one common length."""
-    ended = [list(o) if o and o[-1] == eos_id else [*o, eos_id] for o in outputs]
-    length = max([min_length, *map(len, ended)])
-    rows = np.full((len(ended), length), pad_id, np.int32)
-    for row, tokens in enumerate(ended):
-        rows[row, :len(tokens)] = tokens
-    return list(rows)
-
-
-def make_predict_fn(predictor: Predictor, *, eos_id: int, pad_id: int, max_input_length: int,
-                    keep_first: Sequence[int] = (), output_length: int = 1, task_name: str = "") -> Callable:
-    """A seqio predict fn: enumerated model dataset -> [(index, fixed-length token row)]."""
-
-    def predict_fn(dataset: tf.data.Dataset, model_feature_shapes: Any = None) -> list[tuple[int, np.ndarray]]:
-        del model_feature_shapes
-        examples = model_examples(dataset, max_input_length=max_input_length, keep_first=keep_first,
-                                  task_name=task_name)
-        outputs = predictor.predict(examples)
-        rows = fixed_length_rows(outputs, eos_id=eos_id, pad_id=pad_id, min_length=output_length)
-        return [(ex.index, row) for ex, row in zip(examples, rows)]
-
-    return predict_fn
-
-
-def make_score_fn(predictor: Predictor, *, max_input_length: int, keep_first: Sequence[int] = (),
-                  task_name: str = "") -> Callable:
-    """A seqio score fn: enumerated model dataset -> [(index, summed target log-likelihood)]."""
-
-    def score_fn(dataset: tf.data.Dataset, model_feature_shapes: Any = None) -> list[tuple[int, float]]:
-        del model_feature_shapes
-        examples = model_examples(dataset, max_input_length=max_input_length, keep_first=keep_first,
-                                  task_name=task_name)
-        scores = predictor.score(examples)
-        return [(ex.index, float(s)) for ex, s in zip(examples, scores)]
-
-    return score_fn
-
-
-# ----------------------------------------------------------------------------- outputs
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _metric_value(value: Any) -> Any:
-    value = getattr(value, "value", value)
-    return float(value) if isinstance(value, (int, float, np.number)) else _jsonable(value)
-
-
-# Task features copied to each predictions row when present.
-_ROW_FEATURES = ("inputs_pretokenized", "targets_pretokenized", "idx", "candidate_idx", "group_idx", "is_correct")
-
-
-class OutputWriter(seqio.Logger):
-    """A seqio logger writing `<task>-metrics.json` and `<task>-predictions.jsonl`; keeps every task's metrics."""
-
-    def __init__(self, output_dir: str, *, checkpoint: str = "", splits: Mapping[str, str] | None = None):
-        super().__init__(output_dir)
-        self.checkpoint = checkpoint
-        self.splits = dict(splits or {})
-        self.results: dict[str, dict[str, Any]] = {}
-        self.num_examples: dict[str, int] = {}
-
-    def __call__(self, task_name: str, step: int | None, metrics: Mapping[str, Any], dataset: tf.data.Dataset | None,
-                 inferences: Mapping[str, Sequence[Any]] | None, targets: Sequence[Any] | None) -> None:
-        values = {k: _metric_value(v) for k, v in metrics.items()}
-        rows = []
-        for i, ex in enumerate(dataset.as_numpy_iterator() if dataset is not None else ()):
-            row: dict[str, Any] = {"index": i}
-            row.update({k.removesuffix("_pretokenized"): _jsonable(ex[k]) for k in _ROW_FEATURES if k in ex})
-            if targets is not None and i < len(targets) and _jsonable(targets[i]) != row.get("targets"):
-                row["reference"] = _jsonable(targets[i])  # the postprocessed target, when it differs
-            for key, column in (inferences or {}).items():
-                if i < len(column):
-                    row[key] = _jsonable(column[i])
-            rows.append(row)
-        self.results[task_name] = values
-        self.num_examples[task_name] = len(rows)
-        out = Path(self.output_dir)
-        record = {"task": task_name, "split": self.splits.get(task_name), "checkpoint": self.checkpoint,
-                  "num_examples": len(rows), "metrics": values}
-        if step is not None:
-            record["step"] = step
-        (out / f"{task_name}-metrics.json").write_text(json.dumps(record, indent=2) + "\n")
-        with open(out / f"{task_name}-predictions.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-
-
-def results_table(results: Mapping[str, Mapping[str, Any]], num_examples: Mapping[str, int] | None = None) -> str:
-    """Markdown table: one row per task, one column per metric name (blank where a task lacks it)."""
-    names = list(dict.fromkeys(k for metrics in results.values() for k in metrics))
-    lines = ["| task | examples | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
-    for task, metrics in results.items():
-        cells = [f"{metrics[n]:.2f}" if isinstance(metrics.get(n), float) else str(metrics.get(n, ""))
-                 for n in names]
-        lines.append(f"| {task} | {(num_examples or {}).get(task, '')} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_summary(output_dir: str | Path, results: Mapping[str, Mapping[str, Any]],
-                  num_examples: Mapping[str, int], *, checkpoint: str = "") -> None:
-    """`metrics.json` (every task), `results.md` and, with Flores-101 tasks, `flores101_summary.md`."""
-    out = Path(output_dir)
-    record = {"checkpoint": checkpoint, "tasks": {t: {"num_examples": num_examples.get(t), "metrics": m}
-                                                  for t, m in results.items()}}
-    (out / METRICS_FILENAME).write_text(json.dumps(record, indent=2) + "\n")
-    text = f"# Evaluation of {checkpoint}\n\n{results_table(results, num_examples)}\n"
-    (out / TABLE_FILENAME).write_text(text)
-    flores = {t: m for t, m in results.items() if t.startswith("flores101_")}
-    if flores:
-        metric_names = list(dict.fromkeys(k for m in flores.values() for k in m))
-        tables = [flores101.flores101_summary_table(flores, metric=name) for name in metric_names]
-        (out / FLORES_TABLE_FILENAME).write_text("# Flores-101 1-shot\n\n" + "\n\n".join(tables) + "\n")
-
-
-# ----------------------------------------------------------------------------- the run
-
-
-def use_vocabulary(vocab_path: str | None) -> seqio.Vocabulary:
-    """Registers the eval families (again: milliseconds) with `vocab_path`, None meaning the project's default."""
-    vocabulary = eval_settings.resolve_vocabulary(vocab_path or DEFAULT_SPM_PATH)
-    flores101.register_flores101_tasks(vocabulary)
-    superglue.register_superglue_tasks(vocabulary)
-    xsum.register_xsum_tasks(vocabulary)
-    return vocabulary
+    """The evaluation cannot start (checkpoint, vocabulary, split, data); the message says how to fix it."""
 
 
 def eval_split_for(task: seqio.Task, override: str | None = None) -> str:
     """The split a task is scored on: `override`, its family's split, `validation`, or its only split."""
     if override is None:
-        override = next((split for prefix, split in FAMILY_SPLITS.items() if task.name.startswith(prefix)), None)
+        family = registry.eval_family_of(task.name)
+        override = family.eval_split if family else None
     if override is None:
         override = "validation" if "validation" in task.splits or len(task.splits) != 1 else task.splits[0]
     if override not in task.splits:
@@ -311,18 +62,20 @@ def eval_split_for(task: seqio.Task, override: str | None = None) -> str:
     return override
 
 
-def _family_task(name: str) -> bool:
-    return any(name.startswith(prefix) for prefix in FAMILY_SPLITS)
-
-
-def _checkpoint_vocab(checkpoint_dir: Path, vocab_path: str | None) -> str | None:
+def checkpoint_vocabulary(checkpoint_dir: Path, vocab_path: str | None) -> str:
+    """VOCAB_PATH when given, else the vocabulary the checkpoint names; neither is an error (no silent default)."""
     if vocab_path:
         if "://" not in vocab_path and not os.path.isfile(vocab_path):
             raise EvalSetupError(f"VOCAB_PATH {vocab_path} not found: pass the SentencePiece .model the checkpoint "
                                  "was trained with.")
         return vocab_path
-    stored = run_dir.read_metadata(checkpoint_dir).get("vocab_path")
-    if stored and "://" not in stored and not os.path.isfile(stored):
+    stored = run_dir.read_metadata(checkpoint_dir).get(run_dir.VOCAB_PATH_FIELD)
+    if not stored:
+        raise EvalSetupError(f"The checkpoint {checkpoint_dir} records no vocabulary, so its prompts cannot be "
+                             "tokenised: pass the SentencePiece .model it was trained with, "
+                             "--gin.VOCAB_PATH=\"'/path/to/spm.model'\" (the released AlexaTM 20B: "
+                             "20b_tokenizer.model).")
+    if "://" not in stored and not os.path.isfile(stored):
         raise EvalSetupError(f"The checkpoint names the vocabulary {stored}, which is not here: pass "
                              "--gin.VOCAB_PATH=\"'/path/to/spm.model'\".")
     return stored
@@ -330,14 +83,48 @@ def _checkpoint_vocab(checkpoint_dir: Path, vocab_path: str | None) -> str | Non
 
 def _check_vocabulary(task: seqio.Task, config: ModelConfig) -> None:
     vocabulary = task.output_features["targets"].vocabulary
-    if vocabulary.vocab_size > config.vocab_size:
-        raise EvalSetupError(f"Task {task.name}'s vocabulary {vocabulary} has {vocabulary.vocab_size} pieces but "
-                             f"the model only {config.vocab_size}: pass the checkpoint's vocabulary with "
-                             "--gin.VOCAB_PATH=\"'/path/to/spm.model'\".")
+    problem = prompting.vocabulary_size_problem(vocabulary.vocab_size, config.vocab_size)
+    if problem:
+        raise EvalSetupError(f"Task {task.name}: the vocabulary {vocabulary} {problem} Pass the checkpoint's "
+                             "vocabulary with --gin.VOCAB_PATH=\"'/path/to/spm.model'\".")
     if vocabulary.eos_id != config.eos_token_id:
         raise EvalSetupError(f"Task {task.name}'s vocabulary has EOS id {vocabulary.eos_id} but the model's "
                              f"eos_token_id is {config.eos_token_id}: pass the checkpoint's vocabulary with "
                              "--gin.VOCAB_PATH=\"'/path/to/spm.model'\".")
+
+
+def registered_tasks(mixture_or_task_name: str, vocabulary: seqio.Vocabulary, settings: EvalSettings,
+                     config: ModelConfig) -> list[seqio.Task]:
+    """Registers every evaluation family for this run, then returns the tasks of `mixture_or_task_name`, their
+    vocabulary checked against the model and their data checked (before any model is loaded)."""
+    for family in registry.eval_families():
+        family.register(vocabulary, settings)
+    # By name: a mixture holds the Task objects of its creation, maybe registered with another vocabulary.
+    tasks = [seqio.get_mixture_or_task(t.name) for t in seqio.get_subtasks(
+        registry.get_mixture_or_task(mixture_or_task_name))]
+    for task in tasks:
+        _check_vocabulary(task, config)
+    by_family: dict[str, tuple[registry.EvalFamily, list[str]]] = {}
+    for task in tasks:
+        family = registry.eval_family_of(task.name)
+        if family:
+            by_family.setdefault(family.name, (family, []))[1].append(task.name)
+    for family, names in by_family.values():
+        _data_step(f"{family.name} data", family.check_data, settings, names)
+    return tasks
+
+
+def _data_step(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(...)`, with a data problem (a missing file, a file in the wrong layout) reported as a setup error."""
+    try:
+        return fn(*args, **kwargs)
+    except (FileNotFoundError, ValueError) as e:
+        raise EvalSetupError(f"{what}: {e}") from e
+
+
+def _resolved(path: str | None) -> str | None:
+    resolved = paths.resolve_optional(path)
+    return None if resolved is None else str(resolved)
 
 
 def evaluate(
@@ -347,46 +134,62 @@ def evaluate(
     output_dir: str,
     flores101_dir: str | None = None,
     superglue_jsonl_dir: str | None = None,
+    mlsum_dir: str | None = None,
+    squad_v2_json: str | None = None,
     max_eval_examples: int | None = None,
     batch_size: int = 32,
-    max_decode_length: int = 64,
+    max_decode_length: int | None = None,
     banned_sequences: Sequence[Sequence[int]] | None = None,
     vocab_path: str | None = None,
+    tokenization: str | None = None,
     eval_split: str | None = None,
     dtype: str | None = None,
     spbleu_model_path: str | None = None,
     bleu_tokenizer: str = "flores101",
+    shot_selection: str = "official",
+    shot_seed: int = 0,
+    superglue_mode: str = "clm",
+    superglue_scored: str = "answer",
+    superglue_aggregation: str = "sum",
     partitioner: Any = None,
     predictor: Predictor | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Evaluates a checkpoint on every task of `mixture_or_task_name`; returns {task: {metric: value}}.
 
-    `checkpoint_path`: a converted checkpoint directory or a training MODEL_DIR (latest step). Data locations,
-    `max_eval_examples` and the BLEU choice go to `tasks.eval_settings`. Decoding is greedy, at most
-    `max_decode_length` tokens, never emitting `banned_sequences` (official vocabulary:
-    `OFFICIAL_BANNED_SEQUENCES`). `predictor` replaces the model (e.g. `ReferencePredictor` to check the wiring).
+    `checkpoint_path`: a converted checkpoint directory or a training MODEL_DIR (latest step). `vocab_path` and
+    `tokenization` override what the checkpoint records. Generation is greedy, at most `max_decode_length` new
+    tokens, never emitting `banned_sequences` (None: the defaults of the checkpoint's tokenization convention,
+    `prompting.generation_defaults`; `[]`: none). `predictor` replaces the model (e.g.
+    `predictors.ReferencePredictor` to check the wiring).
     """
-    flores101_dir, superglue_jsonl_dir, spbleu_model_path, vocab_path = (
-        None if p is None else str(p) for p in map(paths.resolve_optional, (
-            flores101_dir, superglue_jsonl_dir, spbleu_model_path, vocab_path)))
-    eval_settings.configure(flores101_dir=flores101_dir, superglue_jsonl_dir=superglue_jsonl_dir,
-                            max_eval_examples=max_eval_examples, spbleu_model_path=spbleu_model_path,
-                            bleu_tokenizer=bleu_tokenizer)
+    try:
+        settings = EvalSettings(
+            flores101_dir=_resolved(flores101_dir), superglue_jsonl_dir=_resolved(superglue_jsonl_dir),
+            mlsum_dir=_resolved(mlsum_dir), squad_v2_json=_resolved(squad_v2_json),
+            max_eval_examples=max_eval_examples, spbleu_model_path=_resolved(spbleu_model_path),
+            bleu_tokenizer=bleu_tokenizer, shot_selection=shot_selection, shot_seed=shot_seed,
+            superglue_scoring=Scoring(mode=superglue_mode, scored=superglue_scored, aggregation=superglue_aggregation))
+    except ValueError as e:
+        raise EvalSetupError(str(e)) from e
     checkpoint_dir = run_dir.find_checkpoint(paths.resolve(checkpoint_path))
     config = run_dir.read_model_config(run_dir.config_dir(checkpoint_dir))
-    vocab_path = _checkpoint_vocab(checkpoint_dir, vocab_path)
-    use_vocabulary(vocab_path)
-    # By name: a mixture holds the Task objects of its creation, maybe registered with another vocabulary.
-    tasks = [seqio.get_mixture_or_task(t.name) for t in seqio.get_subtasks(
-        registry.get_mixture_or_task(mixture_or_task_name))]
-    for task in tasks:
-        _check_vocabulary(task, config)
-    if any(t.name.startswith("flores101_") for t in tasks) and not os.path.isdir(flores101_dir or ""):
-        flores101.read_split("eng", flores101.SHOT_SPLIT)  # raises the layout help (before the spBLEU check)
+    vocab_path = checkpoint_vocabulary(checkpoint_dir, _resolved(vocab_path))
+    try:
+        tokenization = prompting.checkpoint_tokenization(run_dir.read_metadata(checkpoint_dir), tokenization)
+    except ValueError as e:
+        raise EvalSetupError(str(e)) from e
+    vocabulary = get_vocabulary(vocab_path, tokenization=tokenization, required_pieces=())
+    tasks = registered_tasks(mixture_or_task_name, vocabulary, settings, config)
     splits = {task.name: eval_split_for(task, eval_split) for task in tasks}
     output_dir = str(paths.resolve(output_dir))
     Path(output_dir).mkdir(parents=True, exist_ok=True)
-    writer = OutputWriter(output_dir, checkpoint=str(checkpoint_dir), splits=splits)
+    max_new_tokens, default_banned = prompting.generation_defaults(vocabulary.alexatm_tokenizer, tokenization)
+    max_new_tokens = max_decode_length or max_new_tokens
+    banned = default_banned if banned_sequences is None else [list(s) for s in banned_sequences]
+    run_settings = {"vocab_path": vocab_path, "tokenization": tokenization, "max_new_tokens": max_new_tokens,
+                    "banned_sequences": banned, "superglue_scoring": vars(settings.superglue_scoring),
+                    "bleu_tokenizer": settings.bleu_tokenizer, "max_eval_examples": settings.max_eval_examples}
+    writer = outputs.OutputWriter(output_dir, checkpoint=str(checkpoint_dir), splits=splits, settings=run_settings)
     step = int(checkpoint_dir.name) if checkpoint_dir.name.isdigit() else None  # a training MODEL_DIR's step
     converter = AlexaTMFeatureConverter(decoder_start_token_id=config.decoder_start_token_id, pack=False,
                                         count_skipped=False)
@@ -394,17 +197,13 @@ def evaluate(
     # Build every dataset before loading the model: missing data fails in seconds, not after a 20B restore.
     evaluators = []
     for task in tasks:
-        try:
-            evaluator = seqio.Evaluator(
-                mixture_or_task_name=task.name, feature_converter=converter, eval_split=splits[task.name],
-                sequence_length=None, num_examples=None if _family_task(task.name) else max_eval_examples,
-                logger_cls=(lambda output_dir: writer,), log_dir=output_dir, async_compute_metrics=False,
-            )
-        except FileNotFoundError as e:
-            if "spBLEU" not in str(e):
-                raise
-            raise EvalSetupError(f"{e} With the eval entry point: --gin.SPBLEU_MODEL_PATH=\"'/path/to/"
-                                 f"{eval_metrics.SPBLEU_MODEL_FILE}'\" or --gin.BLEU_TOKENIZER=\"'13a'\".") from e
+        family = registry.eval_family_of(task.name)
+        evaluator = _data_step(
+            f"task {task.name}", seqio.Evaluator,
+            mixture_or_task_name=task.name, feature_converter=converter, eval_split=splits[task.name],
+            sequence_length=None, num_examples=None if family and family.caps_examples else max_eval_examples,
+            logger_cls=(lambda output_dir: writer,), log_dir=output_dir, async_compute_metrics=False,
+        )
         if evaluator.eval_tasks:
             evaluators.append((task, evaluator))
         else:
@@ -416,23 +215,27 @@ def evaluate(
         from alexatm_jax.api import load
 
         log.info("Loading %s", checkpoint_dir)
-        lm = load(checkpoint_dir, dtype=dtype, partitioner=partitioner, vocab_path=vocab_path or DEFAULT_SPM_PATH)
-        predictor = ModelPredictor(lm, max_decode_length=max_decode_length, banned_sequences=banned_sequences,
+        lm = load(checkpoint_dir, dtype=dtype, partitioner=partitioner, vocab_path=vocab_path,
+                  tokenization=tokenization)
+        predictor = ModelPredictor(lm, max_new_tokens=max_new_tokens, banned_sequences=banned,
                                    batch_size=batch_size)
+    prefix = vocabulary.alexatm_tokenizer.clm_prefix_ids()
+    common = dict(max_input_length=config.max_position_embeddings, prefix=prefix)
+    bar = console.progress_bar(total=len(evaluators), desc="eval", unit="task", enabled=jax.process_index() == 0)
     for task, evaluator in evaluators:
+        bar.set_postfix(task=task.name)
         start = time.perf_counter()
-        clm_id = getattr(task.output_features["inputs"].vocabulary, "clm_id", None)
-        keep_first = [] if clm_id is None else [clm_id]
-        common = dict(max_input_length=config.max_position_embeddings, keep_first=keep_first, task_name=task.name)
         metrics, _ = evaluator.evaluate(
             compute_metrics=True, step=step,
             predict_fn=make_predict_fn(predictor, eos_id=config.eos_token_id, pad_id=config.pad_token_id,
-                                       **common),
-            score_fn=make_score_fn(predictor, **common),
+                                       task_name=task.name, **common),
+            score_fn=make_score_fn(predictor, task_name=task.name, **common),
         )
         metrics.result()
         log.info("%s (%s, %d examples, %.1f s): %s", task.name, splits[task.name],
                  writer.num_examples.get(task.name, 0), time.perf_counter() - start, writer.results.get(task.name))
         evaluator.close()
-    write_summary(output_dir, writer.results, writer.num_examples, checkpoint=str(checkpoint_dir))
+        bar.update()
+    bar.close()
+    outputs.write_summary(output_dir, writer.results, writer.num_examples, checkpoint=str(checkpoint_dir))
     return writer.results

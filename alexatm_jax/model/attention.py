@@ -1,8 +1,8 @@
 """Multi-head attention and the one dispatch point between attention implementations.
 
 `attention_impl` picks how `softmax(q k^T / sqrt(d)) v` is computed: `xla` (plain jnp, the reference),
-`pallas` (the fused kernels of `kernels_pallas`, in interpret mode on CPU), `cudnn`
-(`jax.nn.dot_product_attention(implementation="cudnn")`) or `auto` (the fastest available on the platform).
+`pallas` (the fused kernels of `kernels_pallas`, in interpret mode on CPU; under a mesh, one call per device),
+`cudnn` (`jax.nn.dot_product_attention(implementation="cudnn")`) or `auto` (the fastest available on the platform).
 Every implementation sees the same masking rule, `kernels_pallas.masks.visibility_mask`: key j is visible to
 query i iff their segment ids are equal and non-zero and, when causal, `j <= i + q_offset`. Rows with no visible
 key give zeros.
@@ -69,18 +69,10 @@ def dot_product_attention(
             f"attention_impl={impl!r} has no attention-probability dropout: set attention_dropout_rate=0.0 "
             "or use attention_impl='xla'."
         )
-    if impl == "pallas":
-        if q_offset is not None:
-            if q.shape[1] != 1:  # Multi-token cached prefill: only the reference handles a moving offset.
-                impl = "xla"
-            else:
-                lengths = jnp.sum(kv_segment_ids != 0, axis=1).astype(jnp.int32)
-                out = kernels_pallas.decode_attention(q[:, 0], k, v, lengths)
-                return out[:, None].astype(q.dtype)
-        else:
-            return kernels_pallas.flash_attention(
-                q, k, v, q_segment_ids=q_segment_ids, kv_segment_ids=kv_segment_ids, causal=causal
-            ).astype(q.dtype)
+    if impl == "pallas" and (q_offset is None or q.shape[1] == 1):
+        # A multi-token cached prefill (moving offset) falls through to the reference below.
+        return pallas_attention(q, k, v, q_segment_ids=q_segment_ids, kv_segment_ids=kv_segment_ids,
+                                causal=causal, cached=q_offset is not None)
     mask = visibility_mask(q.shape[0], q.shape[1], k.shape[1], q_segment_ids=q_segment_ids,
                            kv_segment_ids=kv_segment_ids, causal=causal, q_offset=q_offset)[:, None]
     if impl == "cudnn":
@@ -89,6 +81,27 @@ def dot_product_attention(
     return xla_attention(
         q, k, v, mask, dropout_rate=dropout_rate, dropout_rng=dropout_rng, deterministic=deterministic
     )
+
+
+def pallas_attention(
+    q: jax.Array, k: jax.Array, v: jax.Array, *, q_segment_ids: jax.Array, kv_segment_ids: jax.Array,
+    causal: bool, cached: bool,
+) -> jax.Array:
+    """The Pallas kernels, run per device (`shard_map`) over the batch and head axes of the mesh in scope.
+
+    `cached`: one new query token over a self-attention KV cache whose filled rows are those with a non-zero
+    `kv_segment_ids` (the flash-decoding kernel); otherwise the flash-attention kernel. The mesh axes come from
+    the logical rules in scope for the activations' `batch` and `heads` axes (`HEADS_AXES`).
+    """
+    batch_axes, _, head_axes, _ = nn.logical_to_mesh_axes(HEADS_AXES)  # no rules or no mesh: one call
+    where = dict(mesh=jax.sharding.get_abstract_mesh(), batch_axes=batch_axes, head_axes=head_axes)
+    if cached:
+        lengths = jnp.sum(kv_segment_ids != 0, axis=1).astype(jnp.int32)
+        out = kernels_pallas.sharded_decode_attention(q[:, 0], k, v, lengths, **where)[:, None]
+    else:
+        out = kernels_pallas.sharded_flash_attention(
+            q, k, v, q_segment_ids=q_segment_ids, kv_segment_ids=kv_segment_ids, causal=causal, **where)
+    return out.astype(q.dtype)
 
 
 class MultiHeadAttention(nn.Module):

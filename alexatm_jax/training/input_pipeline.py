@@ -6,8 +6,14 @@ The global batch of step n is the concatenation, along rows, of batch n of `num_
 the task's data under `seqio.ShardInfo(s, num_shards)`. A process builds only the streams covering the rows its
 devices hold, so input work is split over hosts, and the global batch depends on `num_shards` alone, not on
 how many processes share it: 1 process x 8 devices and 2 processes x 4 devices see the same batches when
-`num_shards` is the same (by default it is the process count, as in T5X). Resuming skips to batch n of each
-stream: seqio streams are deterministic for a fixed seed (docs/STACK.md), so no iterator state is saved.
+`num_shards` is the same (by default it is the process count, as in T5X).
+
+Resuming: each stream's tf.data iterator saves its position with every checkpoint (`DataIterator`, T5X's way:
+a `tf.train.Checkpoint` of the iterator through clu), and a resumed run restores it, so resuming at step n
+costs what starting does. A checkpoint saved for the same `num_shards` restores on any process count that
+divides it (each process reads the positions of its own streams). Without a saved position (a checkpoint
+written before this existed) the streams are rebuilt and skip n batches: seqio streams are deterministic for a
+fixed seed (docs/STACK.md), so the batches are the same, but skipping re-runs their preprocessing.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 
-from alexatm_jax.errors import ConfigError
+from alexatm_jax.checkpoint import run_dir
+from alexatm_jax.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +85,72 @@ def vocabulary_path(config: DatasetConfig) -> str | None:
     return getattr(vocab, "sentencepiece_model_file", None)
 
 
+def vocabulary_tokenization(config: DatasetConfig) -> str | None:
+    """The tokenization convention of the task's vocabulary (`tasks.vocabulary`; stored as checkpoint metadata)."""
+    return getattr(get_task(config).output_features["targets"].vocabulary, "tokenization", None)
+
+
 def vocabulary_size(config: DatasetConfig) -> int:
     return int(get_task(config).output_features["targets"].vocabulary.vocab_size)
+
+
+_SKIP_FIX = "--gin.train_script.train.restore_data_iterator=False"
+
+
+class DataIterator:
+    """This process's rows of consecutive global batches (numpy), whose position saves to a checkpoint directory.
+
+    One tf.data iterator per stream, wrapped by clu's `TfDatasetIterator` (its `save`/`restore` write and read a
+    `tf.train.Checkpoint` of the iterator); each stream keeps its position under `run_dir.data_stream_prefix`,
+    so a different process count that reads the same streams restores them. Restore before the first `next`:
+    tf.data starts its prefetch and shuffle work at the first element, so nothing is read twice.
+    """
+
+    def __init__(self, streams: Mapping[int, Any], num_streams: int):
+        from clu.data import dataset_iterator
+
+        self.num_streams = num_streams
+        self._streams = {s: dataset_iterator.TfDatasetIterator(ds, checkpoint=True) for s, ds in streams.items()}
+
+    def __iter__(self) -> DataIterator:
+        return self
+
+    def __next__(self) -> dict[str, np.ndarray]:
+        parts = [next(stream) for stream in self._streams.values()]
+        if len(parts) == 1:
+            return parts[0]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def save(self, directory: Path) -> None:
+        for s, stream in self._streams.items():
+            stream.save(run_dir.data_stream_prefix(directory, s, self.num_streams))
+
+    def restore(self, directory: Path) -> None:
+        """Moves every stream to the position saved in `directory` (a step's `data_iterator` item)."""
+        import tensorflow as tf
+
+        saved = run_dir.data_stream_counts(directory)
+        if saved and self.num_streams not in saved:
+            raise ConfigError(
+                f"The data position in {directory} was saved for num_shards={saved[0]} data streams, but this "
+                f"run reads num_shards={self.num_streams}: set --gin.train/input_pipeline.DatasetConfig.num_shards="
+                f"{saved[0]} (it must be a multiple of the process count) to continue those streams, or "
+                f"{_SKIP_FIX} to start this run's streams at the saved batch by skipping (slow: it re-runs the "
+                "preprocessing of every batch skipped).")
+        for s, stream in self._streams.items():
+            prefix = run_dir.data_stream_prefix(directory, s, self.num_streams)
+            if not list(directory.glob(prefix.name + ".*")):
+                raise DataError(f"{prefix}.* is missing: the data position of stream {s} was not saved. Copy the "
+                                f"whole step directory, or resume with {_SKIP_FIX} (skips batches instead).")
+            try:
+                stream.restore(prefix)
+            except (tf.errors.OpError, AssertionError, ValueError) as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise ConfigError(
+                    f"The data position saved in {prefix} does not fit this run's input pipeline ({first}): the "
+                    "dataset settings (task, lengths, packing, seed) differ from the run that saved it. Use that "
+                    f"run's settings (see config.gin in MODEL_DIR), or {_SKIP_FIX} to start the new data at the "
+                    "saved batch by skipping.") from e
 
 
 class SeqioBatches:
@@ -102,42 +174,42 @@ class SeqioBatches:
         self._cached: list[dict[str, np.ndarray]] | None = None
         get_task(config)  # fail early on an unknown name
 
-    def _dataset(self, start_batch: int) -> Any:
+    def _stream(self, shard: int, start_batch: int) -> Any:
+        """Batches of shard `shard` from batch `start_batch` on, as a tf.data pipeline."""
         import seqio
         import tensorflow as tf
 
         from tasks.feature_converters import AlexaTMFeatureConverter
 
         cfg = self.config
-        converter = AlexaTMFeatureConverter(decoder_start_token_id=self.decoder_start_token_id, pack=cfg.pack)
-        streams = []
-        for shard in self.shards:
-            ds = seqio.get_dataset(
-                cfg.mixture_or_task_name,
-                task_feature_lengths=dict(cfg.task_feature_lengths),
-                feature_converter=converter,
-                dataset_split=cfg.split,
-                use_cached=cfg.use_cached,
-                shuffle=cfg.shuffle,
-                num_epochs=cfg.num_epochs,
-                shard_info=seqio.ShardInfo(shard, self.num_shards) if self.num_shards > 1 else None,
-                seed=cfg.seed,
-                verbose=False,
-            )
-            ds = ds.batch(self.shard_batch, drop_remainder=True)
-            if cfg.max_batches is not None:
-                ds = ds.take(cfg.max_batches)
-            streams.append(ds.skip(start_batch) if start_batch else ds)
-        if len(streams) == 1:
-            ds = streams[0]
-        else:
-            ds = tf.data.Dataset.zip(tuple(streams)).map(
-                lambda *parts: {k: tf.concat([p[k] for p in parts], 0) for k in parts[0]})
-        return ds.prefetch(tf.data.AUTOTUNE)
+        ds = seqio.get_dataset(
+            cfg.mixture_or_task_name,
+            task_feature_lengths=dict(cfg.task_feature_lengths),
+            feature_converter=AlexaTMFeatureConverter(decoder_start_token_id=self.decoder_start_token_id,
+                                                      pack=cfg.pack),
+            dataset_split=cfg.split,
+            use_cached=cfg.use_cached,
+            shuffle=cfg.shuffle,
+            num_epochs=cfg.num_epochs,
+            shard_info=seqio.ShardInfo(shard, self.num_shards) if self.num_shards > 1 else None,
+            seed=cfg.seed,
+            verbose=False,
+        )
+        ds = ds.batch(self.shard_batch, drop_remainder=True)
+        if cfg.max_batches is not None:
+            ds = ds.take(cfg.max_batches)
+        if start_batch:
+            ds = ds.skip(start_batch)
+        options = tf.data.Options()
+        # The only stateful ops in the project's pipelines are the `tasks.data_stats` counters (a py_function
+        # with side effects, no data): the iterator's saved state is complete without them, and the default
+        # policy refuses to save ("EagerPyFunc is stateful").
+        options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
+        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
-    def iterator(self, start_batch: int = 0) -> Iterator[dict[str, np.ndarray]]:
-        """Batches from global batch `start_batch` on (the data position of a resumed run)."""
-        return iter(self._dataset(start_batch).as_numpy_iterator())
+    def iterator(self, start_batch: int = 0) -> DataIterator:
+        """Batches from global batch `start_batch` on; 0 to restore a saved position into (`DataIterator`)."""
+        return DataIterator({s: self._stream(s, start_batch) for s in self.shards}, self.num_shards)
 
     def cached_batches(self) -> list[dict[str, np.ndarray]]:
         """All batches, kept in memory (for a capped validation set evaluated repeatedly)."""

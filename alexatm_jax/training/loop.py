@@ -2,9 +2,12 @@
 
 TensorFlow-free: batches come from callables returning iterators of host-local numpy batches, so any input
 pipeline plugs in (`alexatm_jax.training.input_pipeline` for seqio). One step consumes one global batch, so the data
-position of a checkpoint at step n is batch n. Metrics are fetched one step late, keeping one step queued on
-the device; before each checkpoint they are flushed, so a state whose loss or gradient was not finite is never
-saved.
+position of a checkpoint at step n is batch n. An iterator that can save its position
+(`checkpoint.data_iterator.CheckpointableIterator`) saves it with every checkpoint and a resumed run restores
+it, so resuming costs no re-reading of the data; other iterators (and steps saved without a position) resume
+by skipping n batches. Metrics are fetched one step late, keeping one step queued on the device, and nothing
+else waits for the device between steps (preemption is agreed without it, `training.preemption`); before each
+checkpoint metrics are flushed, so a state whose loss or gradient was not finite is never saved.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -23,10 +24,12 @@ import jax
 import numpy as np
 
 from alexatm_jax import console
+from alexatm_jax.checkpoint.data_iterator import CheckpointableIterator
 from alexatm_jax.checkpoint.manager import TrainCheckpointer
 from alexatm_jax.model import flops as flops_lib
 from alexatm_jax.partitioning import shard_batch
 from alexatm_jax.training.metrics import MetricsWriter, add_sums, loss_metrics, summarize_window
+from alexatm_jax.training.preemption import PreemptionWatch
 from alexatm_jax.training.trainer import Trainer, TrainState
 
 log = logging.getLogger(__name__)
@@ -66,32 +69,6 @@ class TrainResult:
     losses: list[float] = dataclasses.field(default_factory=list)
 
 
-class _Sigterm:
-    """Records SIGTERM (preemption) so the loop can save and exit between steps."""
-
-    def __init__(self) -> None:
-        self.received = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._handle)
-
-    def _handle(self, signum, frame) -> None:
-        del signum, frame
-        self.received = True
-
-    def agreed(self) -> bool:
-        """True on every process once any process got SIGTERM (a tiny all-gather when multi-process)."""
-        if jax.process_count() == 1:
-            return self.received
-        from jax.experimental import multihost_utils
-
-        return bool(np.any(multihost_utils.process_allgather(np.asarray(self.received, np.int32))))
-
-    def restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-
-
 def run_training(
     *,
     trainer: Trainer,
@@ -107,17 +84,20 @@ def run_training(
     peak_flops_per_device: float | None = None,
     progress_bar: bool = True,
     throttle_s: float = 0.0,
+    restore_data_iterator: bool = True,
 ) -> TrainResult:
     """Trains from the latest checkpoint in `model_dir` (or from scratch / `initial_params`) to `train_steps`.
 
     `train_batches(n)` yields this process's rows of global batches n, n+1, ...; `record` (JSON-serialisable)
-    is stored with each checkpoint. `throttle_s` sleeps after each step (tests use it to interrupt a run).
+    is stored with each checkpoint. `restore_data_iterator=False` resumes by skipping batches even when the
+    checkpoint saved the input position (after changing the data streams). `throttle_s` sleeps after each step
+    (tests use it to interrupt a run).
     """
     model_dir = Path(model_dir)
     record = dict(record or {})
     main = jax.process_index() == 0
     writer = MetricsWriter(model_dir, enabled=main)
-    start = checkpointer.latest_step()
+    start = resumed = checkpointer.latest_intact_step()
     if start is not None:
         abstract = trainer.abstract_state()
         params, opt_state, saved = checkpointer.restore(start, abstract.params, abstract.opt_state)
@@ -136,11 +116,12 @@ def run_training(
         writer.close()
         return result
 
-    batches = train_batches(data_position)
+    batches = _resumed_batches(train_batches, checkpointer, resumed, data_position, restore_data_iterator)
+    saves_position = isinstance(batches, CheckpointableIterator)
     num_devices = jax.device_count()
     peak = flops_lib.peak_flops_per_device(jax.devices()[0].device_kind, peak_flops_per_device)
     config = trainer.model.config
-    sigterm = _Sigterm()
+    preemption = PreemptionWatch(start_step=start, fallback_every_steps=log_every_steps)
     bar = console.progress_bar(total=train_steps, initial=start, desc="train", unit="step",
                                enabled=progress_bar and main)
     step = start
@@ -149,10 +130,17 @@ def run_training(
     total_tokens, total_flops, train_s = 0.0, 0.0, 0.0
 
     def save(at_step: int, state: TrainState) -> None:
-        checkpointer.save(at_step, state.params, state.opt_state, {**record, "data_batches": data_position})
+        checkpointer.save(at_step, state.params, state.opt_state, {**record, "data_batches": data_position},
+                          data_iterator=batches if saves_position else None)
         result.checkpoint = str(model_dir / str(at_step))
 
     def fetch(keep_last: bool) -> None:
+        """Brings pending metrics to the host (all but the step just queued when `keep_last`) and checks them.
+
+        Fetching the previous step's metrics every step is the loop's one wait for the device, hidden behind the
+        queued step. Deferring them to one bulk transfer per log window was tried and was slower on a GPU: each
+        array still costs its own transfer, then outside the shadow of a running step.
+        """
         while len(pending) > (1 if keep_last else 0):
             at, device_metrics = pending.pop(0)
             m = {k: float(v) for k, v in jax.device_get(device_metrics).items()}
@@ -206,7 +194,7 @@ def run_training(
                     log.info("step %d validation %s", step, _fmt(eval_summary))
                 window_start = time.perf_counter()
             bar.update(1)
-            if sigterm.agreed() and not last:
+            if preemption.reached(step) and not last:
                 fetch(keep_last=False)
                 save(step, state)
                 checkpointer.wait()
@@ -221,7 +209,7 @@ def run_training(
         fetch(keep_last=False)
         checkpointer.wait()
     finally:
-        sigterm.restore()
+        preemption.close()
         bar.close()
         writer.close()
     result.final_step = step
@@ -241,6 +229,30 @@ def evaluate(trainer: Trainer, params: Any, batches: Iterable[dict[str, np.ndarr
         batch = shard_batch(host_batch, trainer.partitioner.batch_sharding)
         add_sums(sums, {k: float(v) for k, v in jax.device_get(trainer.eval_step(params, batch)).items()})
     return loss_metrics(sums) if sums else {}
+
+
+def _resumed_batches(train_batches: Callable[[int], Iterator[dict[str, np.ndarray]]], checkpointer: TrainCheckpointer,
+                     step: int | None, data_position: int, restore: bool) -> Iterator[dict[str, np.ndarray]]:
+    """The batches from `data_position` on: the position saved at `step` restored when there is one, else by
+    skipping (which re-reads every batch skipped)."""
+    if step is None or data_position == 0:
+        return train_batches(0)
+    if restore and checkpointer.has_data_iterator(step):
+        batches = train_batches(0)
+        if isinstance(batches, CheckpointableIterator):
+            checkpointer.restore_data_iterator(step, batches)
+            log.info("Restored the input position (batch %d) saved at step %d.", data_position, step)
+            return batches
+        log.warning("Step %d saved an input position, but this run's batches cannot restore one: skipping %d "
+                    "batches instead.", step, data_position)
+    batches = train_batches(data_position)
+    if isinstance(batches, CheckpointableIterator):
+        why = ("it saved none (written before input positions were saved)" if restore
+               else "restore_data_iterator=False")
+        log.warning("Resuming the data at batch %d of step %d by skipping batches, because %s: the skipped "
+                    "batches are read and preprocessed again. Later checkpoints save the position.",
+                    data_position, step, why)
+    return batches
 
 
 def _next_batch(batches: Iterator[dict[str, np.ndarray]], step: int) -> dict[str, np.ndarray]:

@@ -61,8 +61,10 @@ class Trainer:
     # ----- state and its placement -----
     @functools.cached_property
     def abstract_params(self) -> Any:
+        # Unboxed under eval_shape: inside `activation_context` unboxing applies sharding constraints, which only
+        # traced values accept.
         return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
-                                      nn.meta.unbox(self._boxed_abstract_params))
+                                      jax.eval_shape(nn.meta.unbox, self._boxed_abstract_params))
 
     @functools.cached_property
     def param_shardings(self) -> Any:

@@ -18,10 +18,10 @@ import numpy as np
 
 def run_job(job: dict) -> None:
     import alexatm_jax
-    from alexatm_jax import convert_checkpoint
+    from alexatm_jax.checkpoint.official import convert
 
     work = Path(job["work"])
-    converted = convert_checkpoint.import_official(job["official"], work / "converted",
+    converted = convert.import_official(job["official"], work / "converted",
                                                    scan_layers=job["scan_layers"], dtype=job["dtype"])
     inputs = np.load(job["inputs"])
     for scan in (True, False):
@@ -29,7 +29,7 @@ def run_job(job: dict) -> None:
         logits = model.logits(inputs["encoder_input_tokens"], inputs["decoder_input_tokens"],
                               inputs["encoder_mask"])
         np.save(work / f"logits_scan{int(scan)}.npy", logits)
-    convert_checkpoint.export_official(converted, work / "exported",
+    convert.export_official(converted, work / "exported",
                                        max_shard_size=job["export_max_shard_size"])
 
 

@@ -159,3 +159,40 @@ def _outputs(details):
 
 def _scores(details):
     return [[d["score"] for d in x] if isinstance(x, list) else x["score"] for x in details]
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda lm: lm.generate([[1.7, 5.2]], max_new_tokens=4), TypeError,
+     r"inputs\[0\] must hold integer token ids; item 0 is 1.7 \(float\): round or cast"),
+    (lambda lm: lm.generate(np.array([[1.5, 2.0]]), max_new_tokens=4), TypeError, "array of float64"),
+    (lambda lm: lm.generate(b"\xff\xfe\x00abc", max_new_tokens=4), TypeError, r"got b'.*\(bytes\).*decode"),
+    (lambda lm: lm.generate([True, 5], max_new_tokens=4), TypeError, r"item 0 is True \(bool\)"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=4, temperature=float("nan")), ValueError,
+     "temperature=nan is not a finite number"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=4, max_input_length=0), ValueError,
+     r"max_input_length=0 must be >= 1 \(or None"),
+    (lambda lm: lm.generate(None, max_new_tokens=4), TypeError, r"inputs must be a string, .*; got None"),
+    (lambda lm: lm.score(["Hi"], None), TypeError, r"targets must be a string, .*; got None"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=2.5), TypeError,
+     r"max_new_tokens must be an integer; got 2.5 \(float\)"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=None), TypeError, "max_new_tokens must be an integer; got None"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=4, batch_size=0), ValueError, "batch_size=0 must be >= 1"),
+    (lambda lm: lm.score("Hi", "there", batch_size=0), ValueError, "batch_size=0 must be >= 1"),
+    (lambda lm: lm.generate("abc\udcffdef", max_new_tokens=4), ValueError,
+     r"inputs is not valid Unicode: '\\udcff' at position 3 is a lone surrogate"),
+    (lambda lm: lm.score("Hi", ["ok\ud800"]), ValueError, r"targets\[0\] is not valid Unicode"),
+    (lambda lm: lm.generate("Hi", max_new_tokens=4, stop_strings="."), TypeError, r"pass \['.'\]"),
+    (lambda lm: lm.logits([[5, 6, 7], [5, 6]], [[0], [0]]), ValueError,
+     r"encoder_input_tokens rows have different lengths \[3, 2\]: pad them"),
+    (lambda lm: lm.logits([[5.0, 6.0]], [[0]]), TypeError, "encoder_input_tokens must hold integer token ids"),
+])
+def test_bad_arguments_name_the_argument_what_was_given_and_what_is_accepted(lm, call, error, message):
+    with pytest.raises(error, match=message):
+        call(lm)
+
+
+def test_numpy_integers_are_accepted_where_lists_are(lm):
+    ids = [5, 6, 7, 2]
+    expected = lm.generate(ids, max_new_tokens=4)
+    assert lm.generate(np.array(ids, np.int64), max_new_tokens=4, batch_size=np.int64(2)) == expected
+    assert lm.generate([np.int32(t) for t in ids], max_new_tokens=np.int32(4)) == expected

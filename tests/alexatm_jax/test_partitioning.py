@@ -2,9 +2,10 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import pytest
 
-from alexatm_jax.partitioning import resolve_mesh_shape
+from alexatm_jax.partitioning import FSDP_TP_RULES, Partitioner, resolve_mesh_shape
 
 
 def test_mesh_shape_fills_minus_one():
@@ -50,3 +51,17 @@ def test_sharded_loss_equals_single_device_loss():
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_layout_names_every_parameter_with_its_axes(tiny_model_and_params):
+    model, _ = tiny_model_and_params
+    rows = Partitioner((1, 1, 1), FSDP_TP_RULES).layout(model.logical_axes(), model.param_shapes())
+    by_name = {r["name"]: r for r in rows}
+    assert len(rows) == len(by_name) == len(jax.tree_util.tree_leaves(model.param_shapes()))
+    head = by_name["lm_head"]
+    assert head["logical"] == ("embed", "vocab") and tuple(head["mesh"]) == ("fsdp", "tensor")
+    assert head["shape"] == head["shard"] == (32, 64)  # one device holds everything
+    wi = by_name["encoder/stack/layers/mlp/wi/kernel"]
+    assert wi["logical"] == ("layers", "embed", "mlp") and tuple(wi["mesh"]) == (None, "fsdp", "tensor")
+    with pytest.raises(ValueError, match="matching trees"):
+        Partitioner().layout(model.logical_axes(), [1, 2])

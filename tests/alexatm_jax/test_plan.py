@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from alexatm_jax import plan
 from tests.alexatm_jax.decoding_fixtures import REPO
 
 GB = 1e9
@@ -33,6 +34,9 @@ def test_20b_decode_fits_in_40gb_per_device_on_8_devices():
     cache = 32 * 2 * 8 * (256 + 1024) * 4096 * 2 / 8
     assert abs(report["cache_bytes"] - cache) < 0.01 * cache
     assert report["peak_bytes"] < 40 * GB
+    parts = plan.memory_breakdown(report)  # what the notebooks tabulate and chart
+    assert sum(parts.values()) == report["peak_bytes"] and parts["KV cache"] == report["cache_bytes"]
+    assert parts["optimiser state"] == 0
 
 
 def test_batch_of_one_keeps_the_batch_whole_and_still_fits():

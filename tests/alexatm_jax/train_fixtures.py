@@ -2,11 +2,14 @@
 
 Importing this module registers `synthetic_pretrain` (train/validation): inputs are random id sequences, targets
 their reversal; rows alternate between the denoise (0) and CLM (1) objective ids so per-objective metrics show.
+`synthetic_pretrain_counted` is the same data through a preprocessor that counts the examples it processes
+(`PREPROCESSED`), to tell a restored input position from one reached by re-reading the data.
 Subprocess tests import it by name (`DatasetConfig.module='train_fixtures'`) with this folder on PYTHONPATH.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import subprocess
@@ -19,6 +22,8 @@ import tensorflow as tf
 
 VOCAB_SIZE = 64
 TASK_NAME = "synthetic_pretrain"
+COUNTED_TASK_NAME = "synthetic_pretrain_counted"
+PREPROCESSED: collections.Counter[str] = collections.Counter()  # examples through the counting preprocessor
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
@@ -47,20 +52,35 @@ def _dataset_fn(split: str, shuffle_files: bool, seed: int | None = None) -> tf.
     return ds.map(to_example)
 
 
+def count_examples(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """A seqio preprocessor that adds 1 to `PREPROCESSED["examples"]` per example it processes."""
+
+    def bump():
+        PREPROCESSED["examples"] += 1
+        return 0
+
+    def count(ex):
+        with tf.control_dependencies([tf.py_function(bump, [], tf.int32)]):
+            return {k: tf.identity(v) for k, v in ex.items()}
+
+    return ds.map(count)
+
+
 def register() -> None:
     vocab = seqio.PassThroughVocabulary(size=VOCAB_SIZE, eos_id=2)
     features = {
         "inputs": seqio.Feature(vocab, add_eos=False, dtype=tf.int32),
         "targets": seqio.Feature(vocab, add_eos=False, dtype=tf.int32),
     }
-    if TASK_NAME in seqio.TaskRegistry.names():
-        seqio.TaskRegistry.remove(TASK_NAME)
-    seqio.TaskRegistry.add(
-        TASK_NAME,
-        source=seqio.FunctionDataSource(_dataset_fn, splits=("train", "validation")),
-        output_features=features,
-        preprocessors=[],
-    )
+    for name, preprocessors in ((TASK_NAME, []), (COUNTED_TASK_NAME, [count_examples])):
+        if name in seqio.TaskRegistry.names():
+            seqio.TaskRegistry.remove(name)
+        seqio.TaskRegistry.add(
+            name,
+            source=seqio.FunctionDataSource(_dataset_fn, splits=("train", "validation")),
+            output_features=features,
+            preprocessors=preprocessors,
+        )
 
 
 register()
@@ -156,7 +176,7 @@ def restore_params(model_dir: Path):
     return params.restore_params(run_dir.find_checkpoint(model_dir), shapes, shardings=shardings)
 
 
-def run_train(gin_file: Path, model_dir: Path, *bindings: str, num_devices: int = 1, timeout: float = 300,
+def run_train(gin_file: Path, model_dir: Path, *bindings: str, num_devices: int = 1, timeout: float = 600,
               check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(train_command(gin_file, model_dir, *bindings), env=env(num_devices), cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)

@@ -280,3 +280,14 @@ def write_superglue_jsonl(root: str) -> str:
         with open(os.path.join(root, folder, "val.jsonl"), "w", encoding="utf-8") as f:
             f.write("".join(json.dumps(row) + "\n" for row in rows))
     return root
+
+
+def family_registrar(register_fn, vocabulary, **defaults):
+    """`register(**settings)`: registers an eval family's tasks with `vocabulary` and `EvalSettings(**defaults,
+    **settings)`, as the evaluator does; returns the task names."""
+    from tasks.eval_settings import EvalSettings
+
+    def register(**settings):
+        return register_fn(vocabulary, EvalSettings(**{**defaults, **settings}))
+
+    return register

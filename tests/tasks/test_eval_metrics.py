@@ -1,5 +1,6 @@
 """Metrics agree with sacrebleu, rouge-score and hand-computed values."""
 
+import dataclasses
 import os
 import shutil
 
@@ -7,7 +8,8 @@ import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
 
-from tasks import eval_metrics, eval_settings
+from tasks import eval_metrics
+from tasks.eval_settings import EvalSettings
 from tasks.rank_classification import CandidateTarget, group_candidates
 from tests.tasks.eval_fixtures import tiny_spm_model
 
@@ -16,12 +18,9 @@ HYPS = ["Le train part à neuf heures.", "Ma sœur lit un livre.", "Le jardin a 
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch, tmp_path):
-    eval_settings.reset()
+def _empty_sacrebleu_cache(monkeypatch, tmp_path):
     monkeypatch.delenv(eval_metrics.SPBLEU_ENV_VAR, raising=False)
     monkeypatch.setenv("SACREBLEU", str(tmp_path / "sacrebleu_home"))  # an empty sacrebleu cache
-    yield
-    eval_settings.reset()
 
 
 def test_spbleu_matches_sacrebleu_flores101_tokenizer(tmp_path, monkeypatch):
@@ -34,8 +33,7 @@ def test_spbleu_matches_sacrebleu_flores101_tokenizer(tmp_path, monkeypatch):
     monkeypatch.setattr(tokenizer_spm, "SACREBLEU_DIR", str(tmp_path / "sb"))
     expected = sacrebleu.corpus_bleu(HYPS, [REFS], tokenize="flores101").score
 
-    eval_settings.set_spbleu_model_path(tiny_spm_model())
-    got = eval_metrics.translation_metrics(REFS, HYPS)
+    got = eval_metrics.translation_metrics(REFS, HYPS, spbleu_model=tiny_spm_model())
     assert got["spbleu"] == pytest.approx(expected)
     assert 0 < got["spbleu"] < 100
     assert got["chrf++"] == pytest.approx(sacrebleu.corpus_chrf(HYPS, [REFS], word_order=2).score)
@@ -65,8 +63,7 @@ def test_offline_spbleu_error_says_where_to_put_the_model(tmp_path):
 
 
 def test_opt_in_13a_bleu_is_labelled_not_spbleu():
-    eval_settings.set_bleu_tokenizer("13a")
-    got = eval_metrics.translation_metrics(REFS, HYPS)
+    got = eval_metrics.translation_metrics(REFS, HYPS, bleu_tokenizer="13a")
     assert set(got) == {"bleu_13a_NOT_spBLEU", "chrf++"}
     assert got["bleu_13a_NOT_spBLEU"] == pytest.approx(sacrebleu.corpus_bleu(HYPS, [REFS]).score)
 
@@ -74,15 +71,38 @@ def test_opt_in_13a_bleu_is_labelled_not_spbleu():
 def test_rouge_matches_rouge_score_and_perfect_is_100():
     refs = ["The cats were running in the gardens.", "A storm hit the coast on Monday."]
     hyps = ["The cat runs in the garden.", "On Monday a big storm hit."]
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
     expected = {
         k: 100 * sum(scorer.score(r, h)[k].fmeasure for r, h in zip(refs, hyps)) / 2
-        for k in ("rouge1", "rouge2", "rougeL")
+        for k in ("rouge1", "rouge2", "rougeL", "rougeLsum")
     }
     assert eval_metrics.rouge_metrics(refs, hyps) == pytest.approx(expected)
     assert eval_metrics.rouge_metrics(refs, hyps)["rouge1"] > 60  # stemming: cats/cat, running/runs
-    perfect = {"rouge1": 100, "rouge2": 100, "rougeL": 100}
+    perfect = {"rouge1": 100, "rouge2": 100, "rougeL": 100, "rougeLsum": 100}
     assert eval_metrics.rouge_metrics(refs, refs) == pytest.approx(perfect)
+
+
+def test_rouge_lsum_compares_sentence_by_sentence():
+    from rouge_score import rouge_scorer
+
+    ref, hyp = "The storm hit the coast. Trees fell down.", "Trees fell down. The storm hit the coast."
+    got = eval_metrics.rouge_metrics([ref], [hyp])
+    scorer = rouge_scorer.RougeScorer(["rougeL", "rougeLsum"], use_stemmer=True)
+    expected = scorer.score("The storm hit the coast.\nTrees fell down.", "Trees fell down.\nThe storm hit the coast.")
+    assert got["rougeLsum"] == pytest.approx(100 * expected["rougeLsum"].fmeasure)
+    assert got["rougeLsum"] == pytest.approx(100.0) and got["rougeL"] < 100  # LCS per sentence, not over the text
+
+
+def test_rouge_keeps_accented_words_in_german_spanish_and_french():
+    from rouge_score import rouge_scorer
+
+    ref, wrong = "Für die Bürger wäre das schön.", "Fär die Bärger würe das schän."
+    # rouge-score's own tokenizer drops the accented letters: a different text scores 100.
+    assert rouge_scorer.RougeScorer(["rouge1"]).score(ref, wrong)["rouge1"].fmeasure == pytest.approx(1.0)
+    assert eval_metrics.rouge_metrics([ref], [ref], language="de")["rouge1"] == pytest.approx(100.0)
+    assert eval_metrics.rouge_metrics([ref], [wrong], language="de")["rouge1"] == pytest.approx(100 * 2 / 6)
+    assert eval_metrics.UnicodeTokenizer("fr").tokenize("Les élèves étudiaient") == ["les", "élev", "étudi"]
+    assert eval_metrics.UnicodeTokenizer("es").tokenize("Los niños") == ["los", "niñ"]
 
 
 def test_macro_f1_by_hand():
@@ -163,12 +183,15 @@ def test_record_metrics_group_entities_by_query():
     assert eval_metrics.record_metrics(targets, scores) == pytest.approx({"f1": 50.0, "exact_match": 50.0})
 
 
-def test_settings_configure_and_validate():
-    eval_settings.configure(flores101_dir="/data/flores", max_eval_examples=0, bleu_tokenizer="13a")
-    assert eval_settings.SETTINGS.flores101_dir == "/data/flores"
-    assert eval_settings.SETTINGS.max_eval_examples is None  # 0 = all
-    assert eval_metrics.bleu_metric_name(eval_settings.SETTINGS.bleu_tokenizer) == "bleu_13a_NOT_spBLEU"
-    with pytest.raises(ValueError, match="unknown eval setting"):
-        eval_settings.configure(flores_dir="/x")
+def test_settings_validate_and_cap():
+    settings = EvalSettings(flores101_dir="/data/flores", max_eval_examples=0, bleu_tokenizer="13a")
+    assert settings.max_eval_examples is None  # 0 = all
+    assert not settings.uses_spbleu and EvalSettings().uses_spbleu
+    assert EvalSettings(max_eval_examples=2).capped(iter(range(5))) == [0, 1]
+    assert EvalSettings().capped(range(3)) == [0, 1, 2]
+    with pytest.raises(TypeError):
+        EvalSettings(flores_dir="/x")
     with pytest.raises(ValueError, match="shot selection"):
-        eval_settings.set_shot_selection("random")
+        EvalSettings(shot_selection="random")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.max_eval_examples = 3  # passed explicitly, never changed behind a task's back

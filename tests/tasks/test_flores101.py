@@ -4,23 +4,29 @@ import numpy as np
 import pytest
 import seqio
 
-from tasks import eval_settings, flores101
+from tasks import flores101
+from tasks.eval_settings import EvalSettings
 from tasks.prompts import translation_prompt
-from tests.tasks.eval_fixtures import FLORES_SENTENCES, tiny_spm_model, tiny_vocabulary, write_flores
+from tests.tasks.eval_fixtures import FLORES_SENTENCES, family_registrar, tiny_spm_model, tiny_vocabulary, write_flores
 
 
-@pytest.fixture(scope="module")
-def registered():
-    return flores101.register_flores101_tasks(tiny_vocabulary())
-
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def flores_dir(tmp_path, monkeypatch):
-    eval_settings.reset()
     monkeypatch.setenv("SPBLEU_MODEL_PATH", tiny_spm_model())  # the tiny model stands in for Flores-101's
-    eval_settings.set_flores101_dir(write_flores(str(tmp_path / "flores101_dataset")))
-    yield
-    eval_settings.reset()
+    return write_flores(str(tmp_path / "flores101_dataset"))
+
+
+@pytest.fixture
+def register(flores_dir):
+    """Registers the tasks with the tiny vocabulary and settings (the test's Flores tree unless overridden)."""
+
+    yield family_registrar(flores101.register_flores101_tasks, tiny_vocabulary(), flores101_dir=flores_dir)
+    flores101.register_flores101_tasks()  # back to what importing the module registered
+
+
+@pytest.fixture
+def registered(register):
+    return register()
 
 
 def _examples(name):
@@ -52,36 +58,43 @@ def test_examples_are_official_one_shot_prompts_on_devtest(registered):
     assert examples[0]["inputs"][-1] == tiny_vocabulary().eos_id
 
 
-def test_max_eval_examples_caps_devtest(registered):
-    eval_settings.set_max_eval_examples(2)
+def test_max_eval_examples_caps_devtest(register):
+    register(max_eval_examples=2)
     assert len(_examples("flores101_1shot_deu_eng")) == 2
 
 
-def test_per_example_shots_are_seeded(registered):
-    eval_settings.set_shot_selection("per_example", seed=3)
-    first = [flores101.shot_index(i, 997) for i in range(20)]
-    assert first == [flores101.shot_index(i, 997) for i in range(20)] and len(set(first)) > 1
+def test_per_example_shots_are_seeded(register):
+    settings = EvalSettings(shot_selection="per_example", shot_seed=3)
+    first = [flores101.shot_index(i, 997, settings) for i in range(20)]
+    assert first == [flores101.shot_index(i, 997, settings) for i in range(20)] and len(set(first)) > 1
+    assert first != [flores101.shot_index(i, 997, settings.replace(shot_seed=4)) for i in range(20)]
+    register(shot_selection="per_example", shot_seed=3)
     shots = {ex["inputs_pretokenized"].decode().split(";")[0] for ex in _examples("flores101_1shot_eng_deu")}
     assert shots <= {f"[CLM] Sentence:  {s}" for s in FLORES_SENTENCES["eng"]["dev"]}
 
 
-def test_missing_dir_names_the_layout_and_gin_flag(registered):
-    eval_settings.set_flores101_dir(None)
+def test_missing_dir_names_the_layout_and_gin_flag(register):
+    register(flores101_dir=None)
     with pytest.raises(FileNotFoundError) as error:
         _examples("flores101_1shot_eng_fra")
     assert "--gin.FLORES101_DIR=\"'/path/flores101_dataset'\"" in str(error.value)
     assert "devtest/<code>.devtest" in str(error.value)
-    eval_settings.set_flores101_dir("/nonexistent/flores")
+    register(flores101_dir="/nonexistent/flores")
     with pytest.raises(FileNotFoundError, match="/nonexistent/flores"):
         _examples("flores101_1shot_eng_fra")
+    with pytest.raises(FileNotFoundError, match="/nonexistent/flores"):
+        flores101.FAMILY.check_data(EvalSettings(flores101_dir="/nonexistent/flores"), [])
 
 
-def test_missing_spbleu_model_fails_when_the_dataset_is_built(registered, monkeypatch, tmp_path):
+def test_missing_spbleu_model_fails_when_the_dataset_is_built(register, monkeypatch, tmp_path, flores_dir):
     monkeypatch.delenv("SPBLEU_MODEL_PATH")
     monkeypatch.setenv("SACREBLEU", str(tmp_path / "empty"))
+    register()
     with pytest.raises(FileNotFoundError, match="sacrebleu_tokenizer_spm.model"):
         _examples("flores101_1shot_eng_fra")
-    eval_settings.set_bleu_tokenizer("13a")  # the opt-out needs no model
+    with pytest.raises(FileNotFoundError, match="sacrebleu_tokenizer_spm.model"):
+        flores101.FAMILY.check_data(EvalSettings(flores101_dir=flores_dir), [])
+    register(bleu_tokenizer="13a")  # the opt-out needs no model
     assert len(_examples("flores101_1shot_eng_fra")) == 4
 
 
@@ -107,16 +120,14 @@ def test_reference_predictor_scores_100_through_seqio_evaluator(registered):
     assert result == pytest.approx({"spbleu": 100.0, "chrf++": 100.0})
 
 
-def test_registered_at_import_with_the_default_vocabulary():
+def test_registered_at_import_with_the_default_vocabulary(flores_dir):
     from tasks.seqio_vocabulary import default_vocabulary
 
     flores101.register_flores101_tasks()  # what importing the module did
-    try:
-        task = seqio.get_mixture_or_task("flores101_1shot_eng_fra")
-        assert task.output_features["inputs"].vocabulary.vocab_size == default_vocabulary().vocab_size
-        assert len(_examples("flores101_1shot_eng_fra")[0]["inputs"]) > 10
-    finally:
-        flores101.register_flores101_tasks(tiny_vocabulary())
+    task = seqio.get_mixture_or_task("flores101_1shot_eng_fra")
+    assert task.output_features["inputs"].vocabulary.vocab_size == default_vocabulary().vocab_size
+    flores101.register_flores101_tasks(settings=EvalSettings(flores101_dir=flores_dir))
+    assert len(_examples("flores101_1shot_eng_fra")[0]["inputs"]) > 10
 
 
 def test_summary_table_rows_are_sources_and_columns_targets():

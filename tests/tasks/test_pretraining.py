@@ -61,15 +61,18 @@ def test_importing_tasks_is_light(repo_root):
     subprocess.run([sys.executable, "-c", code], check=True, cwd=repo_root)
 
 
-def test_set_tfds_data_dir_reregisters(tmp_path):
+def test_the_tfds_data_dir_is_set_in_one_place(tmp_path):
+    from tasks import registry
+
     try:
-        P.set_tfds_data_dir(str(tmp_path))
+        registry.set_tfds_data_dir(str(tmp_path))
+        P.register_pretraining_tasks()  # fresh sources (seqio's loader caches the dir it first reads)
         task = seqio.get_mixture_or_task("alexatm_wiki_hi_denoise")
         assert task.source.tfds_dataset.data_dir == str(tmp_path)
-        mixture = seqio.get_mixture_or_task("alexatm_pretrain")
-        assert task in mixture.tasks  # mixtures are rebuilt with the new tasks
+        assert registry.tfds_data_dir() == str(tmp_path)
     finally:
-        P.set_tfds_data_dir(None)
+        registry.set_tfds_data_dir(None)
+        P.register_pretraining_tasks()
     assert seqio.get_mixture_or_task("alexatm_wiki_hi_denoise").source.tfds_dataset.data_dir is None
 
 

@@ -6,23 +6,29 @@ import pytest
 import seqio
 import tensorflow_datasets as tfds
 
-from tasks import eval_settings, superglue
-from tests.tasks.eval_fixtures import tiny_vocabulary, write_superglue_jsonl
+from tasks import registry, superglue
+from tasks.eval_settings import Scoring
+from tests.tasks.eval_fixtures import family_registrar, tiny_vocabulary, write_superglue_jsonl
 
 NAMES = ("boolq", "cb", "copa", "multirc", "record", "rte", "wic", "wsc")
 
 
-@pytest.fixture(scope="module")
-def registered():
-    return superglue.register_superglue_tasks(tiny_vocabulary())
-
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def jsonl_dir(tmp_path):
-    eval_settings.reset()
-    eval_settings.set_superglue_jsonl_dir(write_superglue_jsonl(str(tmp_path / "superglue")))
-    yield
-    eval_settings.reset()
+    return write_superglue_jsonl(str(tmp_path / "superglue"))
+
+
+@pytest.fixture
+def register(jsonl_dir):
+    """Registers the tasks with the tiny vocabulary and settings (the test's jsonl files unless overridden)."""
+
+    yield family_registrar(superglue.register_superglue_tasks, tiny_vocabulary(), superglue_jsonl_dir=jsonl_dir)
+    superglue.register_superglue_tasks()  # back to what importing the module registered
+
+
+@pytest.fixture
+def registered(register):
+    return register()
 
 
 def _examples(name):
@@ -73,13 +79,13 @@ def test_prompts_of_each_task(registered):
     assert "Is the word 'bank' used in the same way" in wic
 
 
-def test_multirc_groups_answer_options_by_question(registered):
+def test_multirc_groups_answer_options_by_question(registered, register):
     examples = _examples("multirc")
     questions = _by_question(examples)
     assert len(questions) == 5  # answer options
     assert [int(q[0]["group_idx"]) for q in questions.values()] == [0, 0, 0, 1, 1]
     assert [bool(q[1]["is_correct"]) for q in questions.values()] == [True, False, True, True, False]
-    eval_settings.set_max_eval_examples(1)  # one question = all its options
+    register(max_eval_examples=1)  # one question = all its options
     assert len(_by_question(_examples("multirc"))) == 3
 
 
@@ -134,14 +140,14 @@ def test_oracle_scores_give_perfect_metrics_through_seqio_evaluator(registered):
     assert results["super_glue_boolq_zeroshot"] == pytest.approx({"accuracy": 50.0})
 
 
-def test_missing_jsonl_names_the_layout(registered, tmp_path):
-    eval_settings.set_superglue_jsonl_dir(str(tmp_path / "empty"))
+def test_missing_jsonl_names_the_layout(register, tmp_path):
+    register(superglue_jsonl_dir=str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match=r"BoolQ/val\.jsonl.*SUPERGLUE_JSONL_DIR"):
         _examples("boolq")
 
 
-def test_tfds_source_when_no_jsonl_dir(registered):
-    eval_settings.set_superglue_jsonl_dir(None)
+def test_tfds_source_when_no_jsonl_dir(register):
+    register(superglue_jsonl_dir=None)
     with tfds.testing.mock_data(num_examples=4):
         cb = _examples("cb")
         multirc = _examples("multirc")
@@ -151,12 +157,46 @@ def test_tfds_source_when_no_jsonl_dir(registered):
     assert len(multirc) == 4 * 2
 
 
-def test_tfds_failure_points_to_the_jsonl_option(registered, monkeypatch, tmp_path):
-    def offline(*args, **kwargs):
+def test_tfds_failure_points_to_the_jsonl_option(register, monkeypatch, tmp_path):
+    seen = []
+
+    def offline(*args, data_dir=None, **kwargs):
+        seen.append(data_dir)
         raise OSError("no network")
 
-    eval_settings.set_superglue_jsonl_dir(None)
-    eval_settings.set_tfds_data_dir(str(tmp_path / "tfds"))
+    register(superglue_jsonl_dir=None)
     monkeypatch.setattr(tfds, "load", offline)
-    with pytest.raises(RuntimeError, match=r"super_glue/rte:1\.0\.2.*no network.*SUPERGLUE_JSONL_DIR"):
-        _examples("rte")
+    try:
+        registry.set_tfds_data_dir(str(tmp_path / "tfds"))
+        with pytest.raises(FileNotFoundError, match=r"super_glue/rte:1\.0\.2.*no network.*SUPERGLUE_JSONL_DIR"):
+            _examples("rte")
+    finally:
+        registry.set_tfds_data_dir(None)
+    assert seen == [str(tmp_path / "tfds")]  # the one TFDS data dir setting reaches the loader
+
+
+def _first(name):
+    return _by_question(_examples(name))
+
+
+def test_scoring_switches_change_the_encoder_and_decoder_texts(register):
+    register()  # clm, answer
+    cb = _first("cb")[0]
+    prompt = "Anna said the shop was closed. Question: The shop was closed. True, False, or Neither? Answer:"
+    assert cb[0]["inputs_pretokenized"].decode() == f"[CLM] {prompt}"
+    assert [ex["targets_pretokenized"].decode() for ex in cb] == ["True", "False", "Neither"]
+    register(superglue_scoring=Scoring(mode="denoising", scored="full"))
+    cb = _first("cb")[0]
+    assert cb[0]["inputs_pretokenized"].decode() == prompt
+    assert [ex["targets_pretokenized"].decode() for ex in cb] == [f"{prompt} {a}" for a in ("True", "False",
+                                                                                            "Neither")]
+    copa = _first("copa")[1]  # the candidates' answers stay what the metrics report
+    assert [ex["candidate_answer"].decode() for ex in copa] == ["the sun was out.", "it had rained."]
+
+
+def test_mean_aggregation_reaches_the_metric(register):
+    register(superglue_scoring=Scoring(aggregation="mean"))
+    metric = seqio.get_mixture_or_task(superglue.task_name("cb")).score_metric_fns[0]
+    assert metric.keywords == {"aggregation": "mean"}
+    with pytest.raises(ValueError, match="aggregation='median'"):
+        Scoring(aggregation="median")

@@ -119,3 +119,79 @@ def test_wraps_external_model_by_name(tmp_path):
     path = str(tmp_path / "small.model")
     train_vocabulary(str(corpus), path[: -len(".model")], 120, byte_fallback=False)
     assert V.get_tokenizer(path).mask_id == 6
+
+
+# ----------------------------------------------------------------------------- the official convention
+
+
+def test_official_convention_wraps_inputs_and_targets_in_bos_and_eos():
+    tok = V.get_tokenizer(required_pieces=(), tokenization=V.OFFICIAL_TOKENIZATION)
+    space = tok.sp.PieceToId(V.SPACE_PIECE)
+    ids = tok.encode_input("[CLM] Wake me up")
+    assert ids[:3] == [tok.bos_id, space, tok.clm_id] and ids[-1] == tok.eos_id  # the lone "▁" is kept
+    assert tok.clm_prefix_ids() == [tok.bos_id, space, tok.clm_id]
+    assert tok.encode_target("seven") == [tok.bos_id, *tok.encode("seven"), tok.eos_id]  # tokenizer(text_target=)
+    assert tok.encode_target("seven", add_eos=False)[-1] != tok.eos_id
+    assert tok.encode_input("") == [tok.bos_id, tok.eos_id]
+    assert tok.encode_input(" \n\t ") == [tok.bos_id, space, tok.eos_id]  # empty after stripping: a lone "▁"
+    assert tok.encode("a  b") == tok.encode("a b") == tok.encode("a\nb")  # whitespace runs become one space
+    # Decoding as the official scripts: special tokens skipped, spaces before punctuation cleaned up.
+    assert tok.decode(tok.encode_input("Hello , world .")[:-1], stop_at_eos=False) == "Hello, world."
+    assert "[MASK]" not in tok.decode(tok.encode_input("Hello [MASK] world"))
+
+
+def test_project_convention_is_unchanged():
+    tok = V.get_tokenizer()
+    assert tok.tokenization == V.PROJECT_TOKENIZATION and not tok.adds_bos
+    assert tok.encode_input("[CLM] Wake me up") == [tok.clm_id, *tok.encode("Wake me up"), tok.eos_id]
+    assert tok.clm_prefix_ids() == [tok.clm_id]
+    assert tok.encode_target("seven", add_eos=False) == tok.encode("seven")
+    with pytest.raises(ValueError, match="tokenization='hf'"):
+        V.SentencePieceTokenizer(V.DEFAULT_SPM_PATH, tokenization="hf")
+
+
+def test_official_tokenizer_pickles():
+    tok = V.SentencePieceTokenizer(V.DEFAULT_SPM_PATH, tokenization=V.OFFICIAL_TOKENIZATION)
+    clone = pickle.loads(pickle.dumps(tok))
+    assert clone.encode_input("[CLM] Il fait beau") == tok.encode_input("[CLM] Il fait beau")
+
+
+def test_seqio_vocabulary_in_the_official_convention():
+    import tensorflow as tf
+
+    vocab = SV.get_vocabulary(tokenization=V.OFFICIAL_TOKENIZATION)
+    tok = vocab.alexatm_tokenizer
+    assert vocab.adds_bos and vocab != SV.default_vocabulary()
+    texts = ["[CLM] Set an alarm", "wie  spät\nist es", "", "東京へ行きます。"]
+    for text in texts:
+        expected = tok.encode_target(text, add_eos=False)  # <s> + the text's official ids; seqio adds </s>
+        assert vocab.encode(text) == expected
+        assert vocab.encode_tf(tf.constant(text)).numpy().tolist() == expected
+    assert vocab.encode_tf(tf.constant(texts)).to_list() == [tok.encode_target(t, add_eos=False) for t in texts]
+    ids = tok.encode_input("Hello , world")
+    assert vocab.decode(ids) == "Hello, world"
+    assert vocab.decode_tf(tf.constant([ids, ids])).numpy().tolist() == [b"Hello, world"] * 2
+    assert pickle.loads(pickle.dumps(vocab)).encode("[CLM] x") == vocab.encode("[CLM] x")
+
+
+def test_a_task_in_the_official_convention_feeds_bos_text_eos():
+    """Fine-tuning targets as the official fine-tuning code builds them: `tokenizer(text_target=y)`."""
+    import seqio
+    import tensorflow as tf
+
+    vocab = SV.get_vocabulary(tokenization=V.OFFICIAL_TOKENIZATION)
+    tok = vocab.alexatm_tokenizer
+    features = SV.generation_features(vocab)
+    task = seqio.Task(
+        "official_convention_probe",
+        source=seqio.FunctionDataSource(
+            lambda split, shuffle_files, seed=None: tf.data.Dataset.from_tensor_slices(
+                {"inputs": ["[CLM] Intent: alarm; Utterance:"], "targets": ["wake me up at seven"]}),
+            splits=("train",)),
+        output_features=features,
+        preprocessors=[seqio.preprocessors.tokenize, seqio.preprocessors.append_eos],
+    )
+    ex = next(task.get_dataset(None, split="train", shuffle=False).as_numpy_iterator())
+    assert ex["inputs"].tolist() == tok.encode_input("[CLM] Intent: alarm; Utterance:")
+    assert ex["targets"].tolist() == tok.encode_target("wake me up at seven")
+    assert ex["targets"][0] == tok.bos_id and ex["targets"][-1] == tok.eos_id

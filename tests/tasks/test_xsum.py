@@ -6,20 +6,16 @@ import seqio
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from tasks import eval_settings, xsum
+from tasks import xsum
+from tasks.eval_settings import EvalSettings
+from tasks.seqio_vocabulary import get_vocabulary
 from tests.tasks.eval_fixtures import tiny_spm_model, tiny_vocabulary
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def registered():
-    return xsum.register_xsum_tasks(tiny_vocabulary())
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings():
-    eval_settings.reset()
-    yield
-    eval_settings.reset()
+    yield xsum.register_xsum_tasks(tiny_vocabulary())
+    xsum.register_xsum_tasks()  # back to what importing the module registered
 
 
 def test_shot_is_the_first_short_train_article():
@@ -95,18 +91,24 @@ def test_random_mock_data_loads(registered):
     assert all(ex["inputs_pretokenized"].decode().startswith("[CLM] Article: ") for ex in examples)
 
 
-def test_registers_with_a_sentencepiece_path():
-    try:
-        xsum.register_xsum_tasks(tiny_spm_model())
-        vocab = seqio.get_mixture_or_task(xsum.TASK_NAME).output_features["targets"].vocabulary
-        assert vocab.vocab_size == tiny_vocabulary().vocab_size
-    finally:
-        xsum.register_xsum_tasks(tiny_vocabulary())
+def test_registers_with_another_vocabulary(registered):
+    xsum.register_xsum_tasks(get_vocabulary(tiny_spm_model(), required_pieces=()))
+    vocab = seqio.get_mixture_or_task(xsum.TASK_NAME).output_features["targets"].vocabulary
+    assert vocab.vocab_size == tiny_vocabulary().vocab_size
 
 
 def test_max_eval_examples_caps_the_test_split(registered):
-    eval_settings.set_max_eval_examples(2)
+    xsum.register_xsum_tasks(tiny_vocabulary(), EvalSettings(max_eval_examples=2))
     assert len(_examples()) == 2
+
+
+def test_the_official_cut_counts_the_text_tokens_in_both_conventions():
+    article = "The cat sleeps on the warm mat. " * 20
+    for tokenization in ("project", "official"):
+        vocab = get_vocabulary(tiny_spm_model(), required_pieces=(), tokenization=tokenization)
+        short = xsum.truncate_article(article, vocab, limit=40)
+        text_ids = vocab.alexatm_tokenizer.encode(short)
+        assert len(text_ids) + 2 <= 40 and short.endswith("mat."), tokenization
 
 
 def test_reference_predictor_scores_100_through_seqio_evaluator(registered):
@@ -128,4 +130,4 @@ def test_reference_predictor_scores_100_through_seqio_evaluator(registered):
 
     metrics, _ = evaluator.evaluate(compute_metrics=True, predict_fn=predict_fn)
     result = metrics.result()[xsum.TASK_NAME]
-    assert result == pytest.approx({"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0})
+    assert result == pytest.approx({"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0, "rougeLsum": 100.0})

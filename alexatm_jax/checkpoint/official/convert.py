@@ -23,7 +23,10 @@ from alexatm_jax.checkpoint.params import read_params, save_params, stored_layou
 from alexatm_jax.errors import ConfigError, DataError
 from alexatm_jax.model.config import DTYPES, ModelConfig
 
-VOCAB_NAMES = ("20b_tokenizer.model", "spiece.model")
+# The official tokenizer's file name (`AlexaTMTokenizerFast.vocab_files_names`, docs/STACK.md): export writes the
+# vocabulary under it, so `from_pretrained(export_dir)` and our import find it; import also knows `spiece.model`.
+OFFICIAL_VOCAB_NAME = "20b_tokenizer.model"
+VOCAB_NAMES = (OFFICIAL_VOCAB_NAME, "spiece.model")
 DEFAULT_MAX_SHARD_SIZE = "10GB"
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,14 @@ def import_official(input_dir: str | Path, output_dir: str | Path, *, scan_layer
                     overwrite: bool = False) -> Path:
     """Converts an official checkpoint directory into ours; returns the output directory."""
     input_dir, output_dir = Path(input_dir), Path(output_dir)
-    _check_output(output_dir / run_dir.PARAMS_ITEM, overwrite)
+    _check_import_output(output_dir, overwrite)
+    vocab = _find_vocab(input_dir, vocab_path)  # every check before the (long) read
     config = fmt.config_from_official(official_files.read_config(input_dir), scan_layers=scan_layers,
                                       dtype=dtype, param_dtype=dtype)
     params = read_official_params(input_dir, config)
-    vocab = _find_vocab(input_dir, vocab_path)
     copied = _copy_vocab(vocab, output_dir) if vocab else None
-    save_params(output_dir, params, config, vocab_path=copied, force=overwrite)
+    metadata = {run_dir.VOCAB_PATH_FIELD: copied, run_dir.TOKENIZATION_FIELD: run_dir.OFFICIAL_TOKENIZATION}
+    save_params(output_dir, params, config, force=overwrite, **metadata)
     log.info("Wrote %s (%s parameters, %s, scan_layers=%s).", output_dir,
                  f"{sum(e.size for e in _leaves(params)):,}", dtype, scan_layers)
     return output_dir
@@ -121,7 +125,7 @@ def export_official(checkpoint: str | Path, output_dir: str | Path, *, dtype: st
     checkpoint_dir = run_dir.find_checkpoint(Path(checkpoint))
     config = run_dir.read_model_config(run_dir.config_dir(checkpoint_dir))
     output_dir = Path(output_dir)
-    _check_output(output_dir / official_files.CONFIG_NAME, overwrite)
+    _check_export_output(checkpoint_dir, output_dir, overwrite)
     scanned = stored_layout_is_scanned(checkpoint_dir / run_dir.PARAMS_ITEM)
     stored = config.replace(scan_layers=scanned)
     params = read_params(checkpoint_dir)
@@ -136,7 +140,7 @@ def export_official(checkpoint: str | Path, output_dir: str | Path, *, dtype: st
     official_files.write_config(output_dir, official)
     vocab = run_dir.read_metadata(checkpoint_dir).get("vocab_path")
     if vocab and Path(vocab).is_file():
-        _copy_vocab(Path(vocab), output_dir)
+        _copy_vocab(Path(vocab), output_dir, name=OFFICIAL_VOCAB_NAME)
     elif vocab:
         log.warning("The checkpoint's vocabulary %s does not exist: not copied.", vocab)
     log.info("Wrote %s.", output_dir)
@@ -174,9 +178,36 @@ def write_official_params(output_dir: Path, params: Any, config: ModelConfig, dt
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def _check_output(marker: Path, overwrite: bool) -> None:
-    if marker.exists() and not overwrite:
-        raise FileExistsError(f"{marker} already exists: choose another --output or pass --overwrite.")
+def _check_import_output(output_dir: Path, overwrite: bool) -> None:
+    """Import writes only into a missing or empty directory, or with `overwrite` into one holding other files;
+    never into a training run or one of its steps (it would replace the run's config and hide its steps)."""
+    found = run_dir.kind(output_dir)
+    in_a_run = output_dir.name.isdigit() and run_dir.kind(output_dir.parent) is run_dir.DirKind.TRAINING_RUN
+    if found is run_dir.DirKind.TRAINING_RUN or in_a_run:
+        raise ConfigError(f"--output={output_dir} is {'a step of ' if in_a_run else ''}a training MODEL_DIR: a "
+                          "converted checkpoint there would replace the run's model_config.json and metadata.json "
+                          "and hide its steps from `load`. Choose another --output (--overwrite does not apply to "
+                          "training runs).")
+    _check_overwrite(output_dir, found, overwrite, "a converted checkpoint")
+
+
+def _check_export_output(checkpoint_dir: Path, output_dir: Path, overwrite: bool) -> None:
+    """Export writes only into a missing or empty directory, or with `overwrite` into an official directory or
+    one holding other files; never into a checkpoint or training run (ours would then hold mixed formats)."""
+    found = run_dir.kind(output_dir)
+    if found in (run_dir.DirKind.CHECKPOINT, run_dir.DirKind.TRAINING_RUN) or output_dir in (
+            checkpoint_dir, *checkpoint_dir.parents):
+        raise ConfigError(f"--output={output_dir} is a {found.value}: the official files would be mixed into it. "
+                          "Choose another --output (--overwrite does not apply to our checkpoints).")
+    _check_overwrite(output_dir, found, overwrite, "an official checkpoint")
+
+
+def _check_overwrite(output_dir: Path, found: run_dir.DirKind, overwrite: bool, what: str) -> None:
+    if found is run_dir.DirKind.NOT_A_DIRECTORY:
+        raise FileExistsError(f"--output={output_dir} is a file: pass a directory.")
+    if found not in (run_dir.DirKind.MISSING, run_dir.DirKind.EMPTY) and not overwrite:
+        raise FileExistsError(f"--output={output_dir} already exists and holds files (a {found.value}): choose "
+                              f"another --output, or pass --overwrite to write {what} into it.")
 
 
 def _find_vocab(input_dir: Path, vocab_path: str | Path | None) -> Path | None:
@@ -188,9 +219,9 @@ def _find_vocab(input_dir: Path, vocab_path: str | Path | None) -> Path | None:
     return next((input_dir / n for n in VOCAB_NAMES if (input_dir / n).is_file()), None)
 
 
-def _copy_vocab(vocab: Path, output_dir: Path) -> str:
+def _copy_vocab(vocab: Path, output_dir: Path, name: str | None = None) -> str:
     output_dir.mkdir(parents=True, exist_ok=True)
-    target = output_dir / vocab.name
+    target = output_dir / (name or vocab.name)
     if vocab.absolute() != target:
         shutil.copyfile(vocab, target)
     return str(target)

@@ -3,14 +3,18 @@ writes): `config.json` plus `model.safetensors` or `pytorch_model.bin`, or shard
 
 Files are opened one at a time and tensors read one by one (safetensors and `torch.load(mmap=True)` both
 map the file rather than reading it whole). `.bin` files need PyTorch and are loaded with
-`weights_only=True`, which never runs pickled code; safetensors files need only `safetensors`.
+`weights_only=True`, which never runs pickled code; safetensors files need only `safetensors`. A file that is not
+what its name says (a plain pickle, a legacy-format or truncated `.bin`, a damaged safetensors header) is named in
+a `DataError` before PyTorch or safetensors sees it, or with their message translated.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -26,6 +30,10 @@ BIN_NAME = "pytorch_model.bin"
 BIN_INDEX = "pytorch_model.bin.index.json"
 # transformers requires this metadata in safetensors files it loads.
 SAFETENSORS_METADATA = {"format": "pt"}
+# How a file written by `pickle.dump` begins (protocol 2+), and how torch.save's legacy (pre-1.6, non-zip) format
+# begins: a pickled magic number. `torch.load(mmap=True)` reads only the zip format torch.save has written since.
+PICKLE_PREFIX = b"\x80"
+LEGACY_TORCH_PREFIX = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 class TensorInfo(NamedTuple):
@@ -44,7 +52,13 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: an official checkpoint directory holds {CONFIG_NAME} "
                                 "next to its weights (as written by `save_pretrained`).")
-    return json.loads(path.read_text())
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} is not valid JSON ({e}): restore it from the release.") from e
+    if not isinstance(config, dict):
+        raise DataError(f"{path} must hold a JSON object, found {type(config).__name__}.")
+    return config
 
 
 def weight_files(directory: str | Path) -> tuple[list[Path], dict[str, str] | None]:
@@ -96,9 +110,14 @@ def inventory(files: list[Path], weight_map: dict[str, str] | None) -> dict[str,
 def open_weights(path: Path) -> Iterator[ShardReader]:
     """A reader over one weight file (safetensors or PyTorch `.bin`)."""
     if path.name.endswith(".safetensors"):
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
-        with safe_open(str(path), framework="np") as handle:
+        try:
+            handle = safe_open(str(path), framework="np")
+        except SafetensorError as e:
+            raise DataError(f"{path} is not a readable safetensors file ({e}): it is damaged or truncated, or "
+                            "another kind of file; copy it again from the release.") from e
+        with handle:
             yield _SafetensorsReader(handle)
     elif path.name.endswith(".bin"):
         reader = _TorchReader(path)
@@ -123,9 +142,18 @@ class _SafetensorsReader:
 
 class _TorchReader:
     def __init__(self, path: Path):
+        check_torch_file(path)
         torch = import_torch(path)
         self.torch = torch
-        self.state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+        try:
+            self.state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+        except Exception as e:  # torch raises UnpicklingError, RuntimeError, ... for what it refuses or cannot read
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise DataError(f"{path} could not be loaded as plain tensors ({first}): it holds other Python objects, "
+                            "or is damaged. Nothing in it was run (weights_only=True). Use the release's weight "
+                            "files, or convert them to safetensors.") from e
+        if not isinstance(self.state, dict):
+            raise DataError(f"{path} holds a {type(self.state).__name__}, not a state dict of tensors.")
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         return {name: tuple(tensor.shape) for name, tensor in self.state.items()}
@@ -137,6 +165,21 @@ class _TorchReader:
 
             return tensor.view(self.torch.int16).numpy().view(ml_dtypes.bfloat16)
         return tensor.numpy()
+
+
+def check_torch_file(path: Path) -> None:
+    """Raises `DataError` unless `path` is in the zip format `torch.save` writes (checked without PyTorch)."""
+    if zipfile.is_zipfile(path):
+        return
+    with open(path, "rb") as f:
+        head = f.read(len(LEGACY_TORCH_PREFIX))
+    if head.startswith(LEGACY_TORCH_PREFIX):
+        what = "saved in PyTorch's legacy (pre-1.6) format, which cannot be memory-mapped"
+    elif head.startswith(PICKLE_PREFIX):
+        what = "a plain Python pickle, not a PyTorch checkpoint (never unpickled here: it could run code)"
+    else:
+        what = "not a PyTorch checkpoint (nor a complete one: a truncated zip has lost its index)"
+    raise DataError(f"{path} is {what}. Re-save the state dict with a current `torch.save`, or as safetensors.")
 
 
 def import_torch(path: Path) -> Any:
@@ -186,10 +229,23 @@ def shard_name(index: int, count: int) -> str:
 
 
 def save_shard(path: Path, tensors: dict[str, np.ndarray]) -> None:
+    """One safetensors file, with the permissions `open()` would give it (safetensors writes mode 0600)."""
     from safetensors.numpy import save_file
 
     contiguous = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     save_file(contiguous, str(path), metadata=SAFETENSORS_METADATA)
+    os.chmod(path, 0o666 & ~_umask())
+
+
+def _umask() -> int:
+    """The process umask: from /proc where it can be read; else set and restored at once (not thread-safe)."""
+    try:
+        with open("/proc/self/status") as f:
+            return int(next(line.split()[1] for line in f if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 def write_index(directory: Path, weight_map: dict[str, str], total_size: int) -> Path:

@@ -235,8 +235,12 @@ def test_missing_config_or_weights_or_shard(ours_dir, official_dir, tmp_path):
 
 
 def test_bin_without_torch_says_what_to_install(official_dir, tmp_path, monkeypatch):
+    import zipfile
+
     target = shutil.copytree(official_dir, tmp_path / "bin")
-    (target / "model.safetensors").rename(target / "pytorch_model.bin")
+    (target / "model.safetensors").unlink()
+    with zipfile.ZipFile(target / "pytorch_model.bin", "w") as archive:  # the format torch.save writes
+        archive.writestr("archive/data.pkl", b"")
     monkeypatch.setitem(sys.modules, "torch", None)  # Import fails whether or not torch is installed.
     with pytest.raises(ImportError, match="needs PyTorch.*safetensors files need no PyTorch"):
         cc.import_official(target, tmp_path / "out")
@@ -321,3 +325,105 @@ def test_cli_import_and_export(official_dir, tmp_path):
                "--max_shard_size=5KB")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "back" / official_files.SAFETENSORS_INDEX).is_file()
+
+
+# ----------------------------------------------------------------------------------------------- misuse
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _training_run(tmp_path: Path, ours_dir) -> Path:
+    path, cfg, params = ours_dir
+    run = tmp_path / "run"
+    checkpoints.save_params(run / "4", params, cfg)
+    run_dir.write_model_config(run, cfg)
+    run_dir.write_metadata(run, vocab_path="/the/run/vocab.model")
+    (run / run_dir.OPERATIVE_CONFIG_FILE).write_text("TRAIN_STEPS = 4\n")
+    return run
+
+
+def test_the_converter_never_writes_into_a_training_run(official_dir, ours_dir, tmp_path, capsys):
+    from alexatm_jax import convert_checkpoint
+
+    run = _training_run(tmp_path, ours_dir)
+    before = _snapshot(run)
+    for output, extra in ((run, []), (run, ["--overwrite"]), (run / "4", ["--overwrite"])):
+        assert convert_checkpoint.main([f"--input={official_dir}", f"--output={output}", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "training MODEL_DIR" in err and "Choose another --output" in err and "Traceback" not in err
+    for extra in ([], ["--overwrite"]):
+        assert convert_checkpoint.main(["--export", f"--input={ours_dir[0]}", f"--output={run}", *extra]) == 2
+        assert "training MODEL_DIR" in capsys.readouterr().err
+    assert _snapshot(run) == before  # nothing written, nothing replaced
+    assert run_dir.find_checkpoint(run) == run / "4"
+
+
+def test_the_converter_needs_overwrite_for_a_directory_with_other_files(official_dir, ours_dir, tmp_path):
+    user_dir = tmp_path / "mine"
+    user_dir.mkdir()
+    (user_dir / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds files .*pass --overwrite"):
+        cc.import_official(official_dir, user_dir)
+    assert sorted(p.name for p in user_dir.iterdir()) == ["notes.txt"]
+    cc.import_official(official_dir, user_dir, overwrite=True)
+    assert (user_dir / "notes.txt").read_text() == "keep me" and (user_dir / "params").is_dir()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="holds files"):
+        cc.export_official(ours_dir[0], other)
+    cc.export_official(ours_dir[0], other, overwrite=True)
+    assert (other / "notes.txt").read_text() == "keep me" and (other / "config.json").is_file()
+    with pytest.raises(ValueError, match="converted checkpoint directory: the official files would be mixed"):
+        cc.export_official(ours_dir[0], user_dir, overwrite=True)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(FileExistsError, match="is a file"):
+        cc.import_official(official_dir, tmp_path / "a_file", overwrite=True)
+
+
+def test_export_then_import_keeps_the_vocabulary_and_normal_permissions(ours_dir, tmp_path):
+    import os
+
+    from tests.alexatm_jax.decoding_fixtures import VOCAB_PATH
+
+    path, cfg, params = ours_dir
+    ours = tmp_path / "ours"
+    checkpoints.save_params(ours, params, cfg, vocab_path=str(VOCAB_PATH))
+    previous = os.umask(0o027)
+    try:
+        exported = cc.export_official(ours, tmp_path / "official", max_shard_size="20KB")
+    finally:
+        os.umask(previous)
+    assert (exported / cc.OFFICIAL_VOCAB_NAME).read_bytes() == VOCAB_PATH.read_bytes()
+    modes = {p.name: p.stat().st_mode & 0o777 for p in exported.iterdir()}
+    assert set(modes.values()) == {0o640}, modes  # what open() gives under umask 027 (safetensors alone: 0600)
+    back = cc.import_official(exported, tmp_path / "back")
+    assert run_dir.read_metadata(back)["vocab_path"] == str(back / cc.OFFICIAL_VOCAB_NAME)
+    assert (back / cc.OFFICIAL_VOCAB_NAME).read_bytes() == VOCAB_PATH.read_bytes()
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"\x00\x01 random bytes, not a checkpoint" * 10, "is not a PyTorch checkpoint"),
+    (__import__("pickle").dumps({"encoder.weight": [1.0, 2.0]}), "is a plain Python pickle"),
+    (b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19." + b"\x00" * 20, "is saved in PyTorch's legacy \\(pre-1.6\\) format"),
+])
+def test_a_bin_that_is_not_a_torch_zip_checkpoint_is_named_before_torch_sees_it(official_dir, tmp_path, content,
+                                                                                   match, monkeypatch):
+    target = shutil.copytree(official_dir, tmp_path / "bin")
+    (target / "model.safetensors").unlink()
+    (target / "pytorch_model.bin").write_bytes(content)
+    monkeypatch.setitem(sys.modules, "torch", None)  # the check needs no PyTorch
+    with pytest.raises(ValueError, match=f"pytorch_model.bin {match}.*Re-save the state dict"):
+        cc.import_official(target, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_damaged_official_files_are_named(official_dir, tmp_path):
+    target = shutil.copytree(official_dir, tmp_path / "damaged")
+    weights = target / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:50])
+    with pytest.raises(ValueError, match="model.safetensors is not a readable safetensors file"):
+        cc.import_official(target, tmp_path / "out")
+    (target / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json is not valid JSON"):
+        cc.import_official(target, tmp_path / "out")

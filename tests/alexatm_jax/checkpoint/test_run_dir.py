@@ -49,13 +49,15 @@ def test_kinds_of_directory(tmp_path):
     assert run_dir.kind(official) is run_dir.DirKind.OFFICIAL
 
 
-def test_find_checkpoint_takes_the_latest_complete_step(tmp_path):
+def test_find_checkpoint_takes_the_latest_intact_step(tmp_path, caplog):
     for step in (5, 10):
         (tmp_path / str(step) / run_dir.PARAMS_ITEM).mkdir(parents=True)
-    (tmp_path / "20.orbax-checkpoint-tmp-1" / run_dir.PARAMS_ITEM).mkdir(parents=True)
-    (tmp_path / "30").mkdir()  # no params: not a complete step
-    assert [s for s, _ in run_dir.step_dirs(tmp_path)] == [5, 10]
+        (tmp_path / str(step) / run_dir.PARAMS_ITEM / "_METADATA").write_text('{"tree_metadata": {}}')
+    (tmp_path / "20.orbax-checkpoint-tmp-1" / run_dir.PARAMS_ITEM).mkdir(parents=True)  # a save in progress
+    (tmp_path / "30").mkdir()  # committed, then its params deleted: damaged
+    assert [s for s, _ in run_dir.step_dirs(tmp_path)] == [5, 10, 30]
     assert run_dir.find_checkpoint(tmp_path) == tmp_path / "10"
+    assert "Step 30 of" in caplog.text and "params/ is missing" in caplog.text
 
 
 def test_find_checkpoint_explains_an_official_directory(tmp_path):

@@ -1,4 +1,5 @@
-"""The training loop in-process on numpy batches: resume, NaN stop, SIGTERM, metrics, microbatches.
+"""The training loop in-process on numpy batches: resume (input position restored or skipped to), NaN stop, SIGTERM,
+metrics, microbatches.
 
 The subprocess tests (kill -9, other meshes, multi-process, the gin CLI) are in test_train.py and test_multihost.py.
 """
@@ -6,6 +7,7 @@ The subprocess tests (kill -9, other meshes, multi-process, the gin CLI) are in 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 
@@ -31,18 +33,53 @@ CONFIG = ModelConfig(vocab_size=32, d_model=16, num_encoder_layers=1, num_decode
 BATCH, ENC, DEC = 4, 12, 8
 
 
+def make_batch(index, bad=False):
+    batch = synthetic_batch(CONFIG, BATCH, ENC, DEC, seed=index)
+    if bad:  # an out-of-vocabulary id: the embedding lookup gives NaN
+        batch["encoder_input_tokens"][0, 0] = CONFIG.vocab_size + 5
+    batch["decoder_segment_ids"][:, -2:] = 0  # some padding
+    batch["decoder_loss_weights"][:, -2:] = 0
+    batch["decoder_objective_ids"][:] = (np.arange(BATCH) % 2)[:, None]  # denoise and CLM rows
+    batch["decoder_objective_ids"][:, -2:] = -1
+    return batch
+
+
 def batches(start, bad_batch=None):
+    """Batches start, start+1, ... from a plain generator (no position to save)."""
     index = start
     while True:
-        batch = synthetic_batch(CONFIG, BATCH, ENC, DEC, seed=index)
-        if index == bad_batch:  # an out-of-vocabulary id: the embedding lookup gives NaN
-            batch["encoder_input_tokens"][0, 0] = CONFIG.vocab_size + 5
-        batch["decoder_segment_ids"][:, -2:] = 0  # some padding
-        batch["decoder_loss_weights"][:, -2:] = 0
-        batch["decoder_objective_ids"][:] = (np.arange(BATCH) % 2)[:, None]  # denoise and CLM rows
-        batch["decoder_objective_ids"][:, -2:] = -1
-        yield batch
+        yield make_batch(index, bad=index == bad_batch)
         index += 1
+
+
+class PositionedBatches:
+    """The same batches from an iterator whose position saves to a checkpoint (`CheckpointableIterator`)."""
+
+    def __init__(self, start):
+        self.start = self.position = start
+        self.produced = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.position += 1
+        self.produced += 1
+        return make_batch(self.position - 1)
+
+    def save(self, directory):
+        (directory / "position").write_text(str(self.position))
+
+    def restore(self, directory):
+        self.position = int((directory / "position").read_text())
+
+
+def opener(opened):
+    """A `train_batches` callable that keeps every iterator it opens."""
+    def open_batches(start):
+        opened.append(PositionedBatches(start))
+        return opened[-1]
+    return open_batches
 
 
 def make_trainer(num_microbatches=1):
@@ -78,6 +115,39 @@ def test_resume_gives_bit_identical_parameters(trainer, tmp_path):
     jax.tree_util.tree_map(np.testing.assert_array_equal, final_params(tmp_path / "a"), final_params(tmp_path / "b"))
     again = train(trainer, tmp_path / "b", 6)
     assert again.start_step == 6 and again.losses == []
+
+
+def test_resume_restores_the_saved_input_position_without_re_reading(trainer, tmp_path):
+    straight = train(trainer, tmp_path / "a", 6, train_batches=PositionedBatches)
+    first = train(trainer, tmp_path / "b", 3, train_batches=PositionedBatches)
+    assert (tmp_path / "b" / "3" / "data_iterator" / "position").read_text() == "3"
+    opened = []
+    resumed = train(trainer, tmp_path / "b", 6, train_batches=opener(opened))
+    # Opened at batch 0, moved to the saved batch 3, then read exactly the 3 batches of steps 4-6.
+    assert [(b.start, b.produced) for b in opened] == [(0, 3)]
+    assert straight.losses == first.losses + resumed.losses
+    jax.tree_util.tree_map(np.testing.assert_array_equal, final_params(tmp_path / "a"), final_params(tmp_path / "b"))
+
+
+def test_a_step_without_a_saved_position_resumes_by_skipping(trainer, tmp_path, caplog):
+    """Steps saved before input positions existed (here: by a generator, which has none) skip batches, warning."""
+    straight = train(trainer, tmp_path / "a", 5)
+    first = train(trainer, tmp_path / "b", 3)
+    assert not (tmp_path / "b" / "3" / "data_iterator").exists()
+    opened = []
+    with caplog.at_level(logging.WARNING, logger="alexatm_jax.training.loop"):
+        resumed = train(trainer, tmp_path / "b", 5, train_batches=opener(opened))
+    assert [b.start for b in opened] == [3]
+    assert "by skipping batches, because it saved none" in caplog.text
+    assert straight.losses == first.losses + resumed.losses
+    assert (tmp_path / "b" / "5" / "data_iterator" / "position").read_text() == "5"  # saved from now on
+
+    opened.clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="alexatm_jax.training.loop"):
+        train(trainer, tmp_path / "b", 6, train_batches=opener(opened), restore_data_iterator=False)
+    assert [b.start for b in opened] == [5]
+    assert "because restore_data_iterator=False" in caplog.text
 
 
 def test_metrics_files_and_load(trainer, tmp_path):

@@ -23,9 +23,17 @@ else
   VENV="$TMP/venv"
 fi
 
+# pip's "WARNING: Location '...' is ignored" for each package a machine's extra index (pip.conf, not this project)
+# lacks says nothing about this install; other warnings and all errors still print (as in scripts/setup_env.sh).
+pip_install() {
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v -E "^WARNING: Location '.*' is ignored" >&2 || true; }
+  return "${PIPESTATUS[0]}"
+}
+
 if [[ ! -x "$VENV/bin/python" ]]; then
   python3 -m venv "$VENV"
-  PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+  PIP=(pip_install)
   # The CPU wheel of torch lies on local disk on the project's machines; an index would offer the CUDA one.
   if compgen -G "/opt/wheels/torch-2.13.0*.whl" > /dev/null; then
     "${PIP[@]}" --no-deps --no-index --find-links /opt/wheels torch==2.13.0

@@ -1,6 +1,6 @@
 """Can the tiny model learn to copy? Steps of a pure copy task per initialisation and embedding choice.
 
-    python benchmarks/copy_task.py [--steps 400] [--variants official,shared,recipe]
+    python benchmarks/copy_task.py [--steps 400] [--variants official,shared,shared+init+frozen]
 
 Inputs are random ids (from 7 to 7 + `--id_range`), targets equal inputs, so nothing but copying through the
 encoder lowers the loss below log(id_range). Each variant trains `gin/models/alexatm_tiny.gin`'s architecture
@@ -34,7 +34,8 @@ VARIANTS = {
     "official": {},
     "shared": dict(share_embeddings=True, tie_word_embeddings=True),
     "shared+init": dict(share_embeddings=True, tie_word_embeddings=True, init_std=0.088),
-    "recipe": dict(share_embeddings=True, tie_word_embeddings=True, init_std=0.088, freeze_token_type_embedding=True),
+    "shared+init+frozen": dict(share_embeddings=True, tie_word_embeddings=True, init_std=0.088,
+                               freeze_token_type_embedding=True),
 }
 
 

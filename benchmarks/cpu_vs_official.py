@@ -142,12 +142,12 @@ def run_jax(args: argparse.Namespace) -> dict:
     import optax
 
     import alexatm_jax
-    from alexatm_jax import convert_checkpoint
+    from alexatm_jax.checkpoint.official import convert
     from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 
     converted = args.workdir / "converted"
     if not (converted / "params").exists():
-        convert_checkpoint.import_official(args.workdir / "official", converted)
+        convert.import_official(args.workdir / "official", converted)
     loaded = alexatm_jax.load(converted, scan_layers=scan_layers)
     model = EncoderDecoderModel(loaded.config)
     # final_logits_bias is a buffer in the official model (no gradient) and frozen by our trainer: no gradient.

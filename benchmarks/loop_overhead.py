@@ -41,7 +41,7 @@ from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
 # Per model: global batch size, encoder and decoder lengths (tiny: the default_tiny.gin experiment's shape), and
 # timed steps per run (a few seconds to a minute on 2 idle CPU cores).
-SHAPES = {"tiny": (16, 64, 64, 60), "small": (8, 128, 128, 20)}
+SHAPES = {"tiny": (32, 32, 32, 60), "small": (8, 128, 128, 20)}
 DISTINCT_BATCHES = 4
 
 

@@ -23,11 +23,11 @@ def test_batches_copy_their_inputs_with_shifted_decoder_inputs(load_benchmark, m
 def test_the_command_prints_a_loss_table_per_variant():
     proc = subprocess.run(
         [sys.executable, "benchmarks/copy_task.py", "--steps=2", "--every=1", "--batch=2", "--length=4",
-         "--variants=official,recipe"], cwd=REPO, capture_output=True, text=True, timeout=600)
+         "--variants=official,shared+init+frozen"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| variant | loss@1 | loss@2 | s |" in proc.stdout
-    for name in ("official", "recipe"):
-        row = re.search(rf"^\| {name} \| ([\d.]+) \| ([\d.]+) \|", proc.stdout, re.M)
+    for name in ("official", "shared+init+frozen"):
+        row = re.search(rf"^\| {re.escape(name)} \| ([\d.]+) \| ([\d.]+) \|", proc.stdout, re.M)
         # Two steps learn nothing: near the initial loss, log(vocab_size 7000) = 8.85.
         assert row and all(7.0 < float(v) < 11.0 for v in row.groups()), proc.stdout
     bad = subprocess.run([sys.executable, "benchmarks/copy_task.py", "--variants=nope"], cwd=REPO,

@@ -6,8 +6,11 @@ something" is not an impression:
   original is compared with the trivial answer, copying the corrupted input (the margin is printed);
 * causal LM: `[CLM]` + the first half of a sentence, the decoder continues; how many continuations are in the
   prompt's language;
-* few-shot intent generation: utterances of three intents, then an unseen fourth intent's name; how many outputs
-  are in the prompt's language and are an utterance of the asked intent.
+* few-shot intent generation: two held-out requests of one intent, the decoder writes on ([CLM]); how many
+  outputs are in the prompt's language and of the shown intent, and how many of those are new text rather than
+  a piece of the prompt. (The other few-shot form, an unseen intent asked by name after examples of three others
+  as in `tasks.corpus.few_shot_intent_prompt`, needs a model that knows what intent names mean: this corpus never
+  names them.)
 Languages and intents of generated text are told by `tasks.corpus.identify` (character-trigram classifiers of the
 corpus's train split). Sentences come from the corpus's validation split, which shares no sentence with train.
 
@@ -34,8 +37,8 @@ from alexatm_jax.errors import ConfigError
 from tasks import corpus
 from tasks.corpus import identify
 
-# Few-shot outputs are cut at the prompt's separators: " | " between utterances, " ; " before the next intent.
-UTTERANCE_SEPARATORS = ("|", ";")
+# Requests shown to the model in each few-shot prompt (two fit the 32-token rows of the main job).
+FEW_SHOT_SHOTS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,11 +87,12 @@ def first_half(text: str) -> str:
     return " ".join(words[: max(1, len(words) // 2)]) if len(words) > 1 else text[: max(1, len(text) // 2)]
 
 
-def first_utterance(text: str) -> str:
-    """The generated utterance: the text before the first separator of the few-shot format."""
-    for separator in UTTERANCE_SEPARATORS:
-        text = text.split(separator)[0]
-    return text.strip()
+def is_new_text(output: str, prompt: str) -> bool:
+    """Whether `output` is more than a piece of `prompt` (compared without case, spacing or punctuation)."""
+    def letters(text: str) -> str:
+        return "".join(c for c in text.casefold() if c.isalnum())
+
+    return bool(letters(output)) and letters(output) not in letters(prompt)
 
 
 def denoising_view(lm: Any, sentences: list[corpus.Utterance], *, fraction: float, shown: int,
@@ -130,25 +134,32 @@ def clm_view(lm: Any, sentences: list[corpus.Utterance], *, shown: int, seed: in
 def few_shot_view(lm: Any, *, num: int, shown: int, seed: int, max_input_length: int | None) -> View:
     rng = random.Random(seed)
     languages = [corpus.LANGUAGES[i % len(corpus.LANGUAGES)] for i in range(num)]
-    prompts = [corpus.few_shot_intent_prompt(language, rng.choice(corpus.INTENTS), split="validation", seed=seed)
-               for language in languages]
+    prompts = [corpus.shown_intent_prompt(language, rng.choice(corpus.INTENTS), shots=FEW_SHOT_SHOTS,
+                                          split="validation", seed=seed) for language in languages]
     with warnings.catch_warnings():  # one line below for all truncated prompts, not a warning for each
         warnings.simplefilter("ignore")
-        details = lm.generate([p["inputs"] for p in prompts], max_new_tokens=32, mode=None, return_details=True,
+        details = lm.generate([p["inputs"] for p in prompts], max_new_tokens=24, mode="clm", return_details=True,
                               max_input_length=max_input_length, truncation="left")
     truncated = sum(d["input_truncated"] for d in details)
-    utterances = [first_utterance(d["output"]) for d in details]
-    same_language = sum(identify.identify_language(u, seed) == p["language"] for p, u in zip(prompts, utterances))
-    right_intent = sum(identify.identify_intent(u, p["language"], seed) == p["target_intent"]
-                       for p, u in zip(prompts, utterances))
-    examples = [f"[{p['language']}] {p['target_intent']} -> {u}" for p, u in list(zip(prompts, utterances))[:shown]]
+    outputs = [d["output"].strip() for d in details]
+    same_language = sum(identify.identify_language(out, seed) == p["language"] for p, out in zip(prompts, outputs))
+    right_intent = [identify.identify_intent(out, p["language"], seed) == p["target_intent"]
+                    for p, out in zip(prompts, outputs)]
+    new_and_right = sum(right and is_new_text(out, p["inputs"])
+                        for right, p, out in zip(right_intent, prompts, outputs))
+    examples = [f"[{p['language']}] {p['target_intent']}: {p['inputs']} -> {out}"
+                for p, out in list(zip(prompts, outputs))[:shown]]
     if truncated:
         examples.insert(0, f"({truncated}/{num} prompts kept only their last {max_input_length} tokens, the input "
                            "length the model was trained on; --max_input_length changes it.)")
-    summary = (f"Few-shot outputs over {num} prompts: in the prompt's language {same_language}/{num}, of the asked "
-               f"intent {right_intent}/{num} (by chance 1/{len(corpus.INTENTS)}).")
-    return View("Few-shot intent generation: utterances of three intents, then an unseen fourth", examples, summary,
-                {"fewshot_language_match": 100 * same_language / num, "fewshot_intent_match": 100 * right_intent / num})
+    summary = (f"Few-shot outputs over {num} prompts: in the prompt's language {same_language}/{num}, of the shown "
+               f"intent {sum(right_intent)}/{num} (by chance 1/{len(corpus.INTENTS)}), {new_and_right}/{num} of them "
+               "new text, not a piece of the prompt.")
+    numbers = {"fewshot_language_match": 100 * same_language / num,
+               "fewshot_intent_match": 100 * sum(right_intent) / num,
+               "fewshot_new_intent_match": 100 * new_and_right / num}
+    return View(f"Few-shot intent generation: {FEW_SHOT_SHOTS} requests of one intent, the decoder writes on",
+                examples, summary, numbers)
 
 
 def trained_input_length(checkpoint_dir: Any) -> int | None:

@@ -49,7 +49,9 @@ def xla_attention(
     scores = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32) * scale
     scores = jnp.where(mask, scores, jnp.finfo(jnp.float32).min)
     probs = jax.nn.softmax(scores, axis=-1)
-    probs = jnp.where(jnp.any(mask, axis=-1, keepdims=True), probs, 0.0)
+    # Rows with no visible key come out of the softmax uniform: zero them. Masked entries of every other row are
+    # already exactly 0, so one elementwise select does it (an any-reduce over the mask is slow on XLA CPU).
+    probs = jnp.where(mask, probs, 0.0)
     if dropout_rate > 0.0 and not deterministic:
         keep = jax.random.bernoulli(dropout_rng, 1.0 - dropout_rate, probs.shape)
         probs = jnp.where(keep, probs / (1.0 - dropout_rate), 0.0)

@@ -6,7 +6,7 @@ Standard library only, so it imports on any machine.
 """
 
 from tasks.corpus.common import INTENTS, LANGUAGE_NAMES, LANGUAGES
-from tasks.corpus.few_shot import few_shot_intent_examples, few_shot_intent_prompt
+from tasks.corpus.few_shot import few_shot_intent_examples, few_shot_intent_prompt, shown_intent_prompt
 from tasks.corpus.generation import SPLITS, Utterance, documents, generate, write_text
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "few_shot_intent_examples",
     "few_shot_intent_prompt",
     "generate",
+    "shown_intent_prompt",
     "write_text",
 ]

@@ -1,11 +1,17 @@
-"""Few-shot intent prompts: example utterances of a few intents, then a new intent to generate.
+"""Few-shot intent prompts, in two forms.
 
-This follows the AlexaTM 20B demonstration of data generation for an unseen intent. The prompt is
+Unseen intent (`few_shot_intent_prompt`, the seqio few-shot task): example utterances of a few intents, then a
+new intent to generate from its name alone. The prompt is
 
     [CLM] Intent: get_weather; Utterances: <u1> | <u2> ; Intent: play_music; Utterances: <u1> | <u2> ;
     Intent: set_alarm; Utterances: <u1> | <u2> ; Intent: book_taxi; Utterances:
 
-(on one line) and the target is one utterance of the last intent, in the same language.
+(on one line) and the target is one utterance of the last intent, in the same language. Only a model that has
+learnt what intent names mean can answer it; the project's corpus never names intents.
+
+Shown intent (`shown_intent_prompt`, the main job's demo): a few utterances of the intent to generate, joined
+by spaces as the corpus's documents join utterances, for a causal LM to continue with another. This is data
+generation from a handful of examples of the wanted intent.
 """
 
 from __future__ import annotations
@@ -95,3 +101,21 @@ def few_shot_intent_examples(
         rng = random.Random(f"{seed}/few-shot-examples/{i}")
         out.append(_prompt(language, target, None, shots_per_intent, split, seed, rng, prefix))
     return out
+
+
+def shown_intent_prompt(
+    language: str, intent: str, *, shots: int = 2, split: str = "validation", seed: int = 0
+) -> dict[str, object]:
+    """{"inputs", "shots", "language", "target_intent"}: `shots` distinct utterances of `intent`, space-joined.
+
+    `inputs` has no mode token: the caller asks for a causal-LM continuation (the `[CLM]` mode).
+    """
+    check_choice("split", split, SPLITS)
+    check_choice("language", language, LANGUAGES)
+    check_choice("intent", intent, INTENTS)
+    if shots < 1:
+        raise ValueError(f"shots must be >= 1, got {shots}")
+    rng = random.Random(f"{seed}/shown-intent/{language}/{intent}/{split}")
+    pool = intent_pool(language, intent, seed)[split]
+    examples = rng.sample(pool, min(shots, len(pool)))
+    return {"inputs": " ".join(examples), "shots": examples, "language": language, "target_intent": intent}

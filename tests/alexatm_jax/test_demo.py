@@ -1,13 +1,17 @@
-"""Demo helpers: the generated utterance, the copy baseline (the demo end to end: tests/test_main_job.py)."""
+"""Demo helpers: new text in few-shot outputs, the copy baseline (the demo end to end: tests/test_main_job.py)."""
 
 import random
 
 from alexatm_jax import demo
 
 
-def test_first_utterance_stops_at_the_prompt_separators():
-    assert demo.first_utterance(" Book a taxi to the airport. | Call mum ; Intent: x") == "Book a taxi to the airport."
-    assert demo.first_utterance("Wake me up at 7 ; Intent") == "Wake me up at 7"
+def test_new_text_is_more_than_a_piece_of_the_prompt():
+    prompt = "Book a taxi to the airport. Get me a cab to the mall at 7 am."
+    assert not demo.is_new_text("a cab to the Mall", prompt)  # case, spacing and punctuation do not count
+    assert not demo.is_new_text("taxi to the airport. Get me", prompt)
+    assert not demo.is_new_text(" . ", prompt)  # nothing written
+    assert demo.is_new_text("Get me a cab to the station.", prompt)
+    assert demo.is_new_text("空港までタクシー", prompt)
 
 
 def test_copying_the_corrupted_input_is_the_baseline_to_beat():

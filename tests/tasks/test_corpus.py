@@ -16,6 +16,7 @@ from tasks.corpus import (
     few_shot_intent_examples,
     few_shot_intent_prompt,
     generate,
+    shown_intent_prompt,
     write_text,
 )
 from tasks.corpus.generation import intent_pool, is_validation, language_data
@@ -161,6 +162,24 @@ def test_few_shot_prompt_options_and_errors():
         few_shot_intent_prompt("en", "fly_to_moon")
     with pytest.raises(ValueError, match="ar, en, fr"):
         few_shot_intent_prompt("xx", "set_alarm")
+
+
+def test_shown_intent_prompt_joins_held_out_requests_of_one_intent():
+    example = shown_intent_prompt("de", "set_timer", shots=2, seed=3)
+    assert set(example) == {"inputs", "shots", "language", "target_intent"}
+    assert example["language"] == "de" and example["target_intent"] == "set_timer"
+    shots = example["shots"]
+    assert len(set(shots)) == 2 and example["inputs"] == " ".join(shots)
+    assert set(shots) <= set(intent_pool("de", "set_timer", 3)["validation"])
+    assert not example["inputs"].startswith("[CLM]")  # the caller asks for the CLM mode
+    assert shown_intent_prompt("de", "set_timer", shots=2, seed=3) == example
+    assert shown_intent_prompt("de", "set_timer", shots=2, seed=4) != example
+    assert set(shown_intent_prompt("de", "set_timer", shots=3, split="train")["shots"]) <= set(
+        intent_pool("de", "set_timer", 0)["train"])
+    with pytest.raises(ValueError, match="shots must be >= 1"):
+        shown_intent_prompt("de", "set_timer", shots=0)
+    with pytest.raises(ValueError, match="unknown intent 'nap'"):
+        shown_intent_prompt("de", "nap")
 
 
 def test_few_shot_examples_cycle_over_languages_and_intents():

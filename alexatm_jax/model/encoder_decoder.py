@@ -133,8 +133,8 @@ class EncoderDecoderModel:
         weight_sum = jnp.sum(weights)
         denominator = loss_normalizing_factor if loss_normalizing_factor else jnp.maximum(weight_sum, 1.0)
         # Correct when the target's logit is the row's maximum: the same as argmax == target but for ties, and a
-        # plain max-reduce (shared with the softmax's) instead of XLA CPU's slow variadic argmax-reduce (7% of
-        # the tiny train step, benchmarks/RESULTS.md "CPU train-step profile").
+        # plain max-reduce instead of XLA:CPU's slow variadic argmax-reduce (7% of the tiny train step:
+        # benchmarks/RESULTS.md, "Where the tiny step's time goes").
         target_logits = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
         correct = (target_logits >= jnp.max(logits, axis=-1)).astype(jnp.float32)
         metrics = {

@@ -30,13 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import jax  # noqa: E402
-from train_step import format_table  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from train_step import configured, format_table  # noqa: E402  (benchmarks/ is on the path as a script)
 
-from alexatm_jax.cli import gin_config  # noqa: E402
 from alexatm_jax.cli.app import rewrite_gin_args  # noqa: E402
-from alexatm_jax.model.config import ModelConfig  # noqa: E402
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel  # noqa: E402
-from alexatm_jax.partitioning import Partitioner, shard_batch  # noqa: E402
+from alexatm_jax.partitioning import shard_batch  # noqa: E402
 from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer  # noqa: E402
 from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
@@ -88,12 +86,7 @@ def op_times(trace_dir: Path, module: str) -> tuple[dict[str, float], dict[str, 
 
 
 def profile(args: argparse.Namespace, bindings: list[str]) -> tuple[list[dict], list[dict], float]:
-    gin_config.parse(args.gin_file, bindings)
-    config = gin_config.call(ModelConfig)
-    try:
-        partitioner = gin_config.call(Partitioner)
-    except ValueError:  # no partitioning gin file: data parallelism over all devices
-        partitioner = Partitioner()
+    config, partitioner = configured(args.gin_file, bindings)
     trainer = Trainer(EncoderDecoderModel(config), make_optimizer(OptimizerConfig(warmup_steps=1), 1000),
                       partitioner)
     state = trainer.init_state()

@@ -31,13 +31,19 @@ from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer  # n
 from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
 
-def benchmark(args: argparse.Namespace, bindings: list[str]) -> dict[str, float | str]:
-    gin_config.parse(args.gin_file, bindings)
+def configured(gin_files: list[str], bindings: list[str]) -> tuple[ModelConfig, Partitioner]:
+    """The model config and partitioner that gin files and `NAME=VALUE` bindings describe."""
+    gin_config.parse(gin_files, bindings)
     config = gin_config.call(ModelConfig)
     try:
         partitioner = gin_config.call(Partitioner)
     except ValueError:  # no partitioning gin file: data parallelism over all devices
         partitioner = Partitioner()
+    return config, partitioner
+
+
+def benchmark(args: argparse.Namespace, bindings: list[str]) -> dict[str, float | str]:
+    config, partitioner = configured(args.gin_file, bindings)
     model = EncoderDecoderModel(config)
     trainer = Trainer(model, make_optimizer(OptimizerConfig(name=args.optimizer, warmup_steps=1), 1000),
                       partitioner, num_microbatches=args.num_microbatches)

@@ -42,9 +42,10 @@ def test_demo_prints_its_three_views_with_numbers_and_no_noise(tiny_main_job):
     out = demo.stdout
     assert re.search(r"token similarity \d+\.\d% \(copying the corrupted input: \d+\.\d%\), margin [+-]\d+\.\d", out)
     assert re.search(r"Continuations in the prompt's language: \d+/4", out)
-    assert re.search(r"in the prompt's language \d+/2, of the asked intent \d+/2", out)
+    assert re.search(r"in the prompt's language \d+/2, of the shown intent \d+/2 \(by chance 1/22\), \d+/2 of them "
+                     r"new text", out)
     numbers = json.loads(out.split("Demo numbers: ", 1)[1].splitlines()[0])
-    assert {"denoise_margin", "clm_language_match", "fewshot_intent_match"} <= set(numbers)
+    assert {"denoise_margin", "clm_language_match", "fewshot_intent_match", "fewshot_new_intent_match"} <= set(numbers)
 
 
 def test_verbosity_1_brings_the_library_logs_back(tiny_main_job):

@@ -37,7 +37,8 @@ from alexatm_jax.errors import ConfigError
 from tasks import corpus
 from tasks.corpus import identify
 
-# Requests shown to the model in each few-shot prompt (two fit the 32-token rows of the main job).
+# Requests shown to the model in each few-shot prompt (two mostly fit the main job's 32-token rows; a longer
+# prompt keeps its end, and the demo says how many were cut).
 FEW_SHOT_SHOTS = 2
 
 

@@ -2,7 +2,8 @@
 
     python benchmarks/loop_overhead.py [--models tiny,small] [--steps N] [--repeats 3]
 
-For each model gin (gin/models/alexatm_<name>.gin), on the same synthetic batches:
+For each model (`tiny`: the main job's, `gin/models/alexatm_tiny_cpu.gin`; `small`: `gin/models/alexatm_small.gin`),
+on the same synthetic batches:
 - `bare`: the compiled `Trainer.train_step` called back to back on batches already on the device, one wait at
   the end: the device's own step time.
 - `loop`: `training.loop.run_training` as `python -m alexatm_jax.train` runs it (numpy batches placed on the
@@ -39,8 +40,9 @@ from alexatm_jax.training.loop import run_training  # noqa: E402
 from alexatm_jax.training.optimizers import OptimizerConfig, make_optimizer  # noqa: E402
 from alexatm_jax.training.trainer import Trainer, synthetic_batch  # noqa: E402
 
-# Per model: global batch size, encoder and decoder lengths (tiny: the default_tiny.gin experiment's shape), and
-# timed steps per run (a few seconds to a minute on 2 idle CPU cores).
+# Per model: its gin file, global batch size, encoder and decoder lengths (tiny: the main job's shape,
+# gin/experiments/default_tiny.gin) and timed steps per run (a few seconds to a minute on 2 idle CPU cores).
+GIN_FILES = {"tiny": "models/alexatm_tiny_cpu.gin", "small": "models/alexatm_small.gin"}
 SHAPES = {"tiny": (32, 32, 32, 60), "small": (8, 128, 128, 20)}
 DISTINCT_BATCHES = 4
 
@@ -80,9 +82,14 @@ def loop_step_s(trainer: Trainer, host_batches: list[dict], steps: int, log_ever
         return result.train_s / steps
 
 
+def model_config(name: str) -> ModelConfig:
+    """The ModelConfig that model `name`'s gin file configures."""
+    gin_config.parse([GIN_FILES[name]])
+    return gin_config.call(ModelConfig)
+
+
 def benchmark(name: str, args: argparse.Namespace) -> dict[str, float | str]:
-    gin_config.parse([f"models/alexatm_{name}.gin"])
-    config = gin_config.call(ModelConfig)
+    config = model_config(name)
     batch_size, encoder_length, decoder_length, default_steps = SHAPES[name]
     steps = args.steps or default_steps
     trainer = Trainer(EncoderDecoderModel(config), make_optimizer(OptimizerConfig(warmup_steps=1), 10**6),

@@ -1,11 +1,13 @@
-"""Offline tasks over the project's own corpus (`tasks.corpus`), with the default vocabulary.
+"""Offline tasks over the project's own corpus (`tasks.corpus`), with each of its two vocabularies.
 
-Importing this module registers:
+Importing this module registers, with the default 7,000-piece vocabulary:
 * `alexatm_default_denoise`, `alexatm_default_clm` (the pretraining chain of `tasks.pretraining`),
   mixture `alexatm_default_pretrain` (80% denoising / 20% CLM);
 * `alexatm_default_fewshot_intent`: few-shot prompts ("[CLM] Intent: ...; Utterances: ...", as "inputs")
-  and an utterance of the target intent ("targets"); metrics belong to the evaluation modules.
-Splits: train, validation. Sources are `seqio.FunctionDataSource`s over the generated documents.
+  and an utterance of the target intent ("targets"); metrics belong to the evaluation modules;
+and the same four with the 3,000-piece vocabulary of the CPU main job, named with the suffix `_3k`
+(`alexatm_default_pretrain_3k`, ...). Splits: train, validation. Sources are `seqio.FunctionDataSource`s over
+the generated documents.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tasks import corpus
 from tasks import preprocessors as prep
 from tasks.pretraining import OBJECTIVE_SHARES, output_features, pretraining_preprocessors
 from tasks.registry import add_mixture, add_task
-from tasks.seqio_vocabulary import default_vocabulary
+from tasks.seqio_vocabulary import AlexaTMVocabulary, default_3k_vocabulary, default_vocabulary
 
 SPLITS: tuple[str, ...] = ("train", "validation")
 # The source is already a full permutation of the corpus each epoch; the task-level buffer only mixes
@@ -70,29 +72,31 @@ def fewshot_dataset_fn(split: str, shuffle_files: bool, seed: int | None = None,
 
 def register_default_tasks(
     *,
+    vocabulary: AlexaTMVocabulary | None = None,
+    suffix: str = "",
     corpus_seed: int = 0,
     objective_shares: dict[str, float] | None = None,
     shuffle_buffer_size: int = SHUFFLE_BUFFER_SIZE,
     **preprocessing: Any,
 ) -> list[str]:
-    """(Re-)registers the default-corpus tasks and mixture; `preprocessing` as in `pretraining_preprocessors`."""
-    vocabulary = default_vocabulary()
-    features = output_features(vocabulary)
+    """(Re-)registers the default-corpus tasks and mixture, their names ending in `suffix`, with `vocabulary`
+    (default: `default_vocabulary()`); `preprocessing` as in `pretraining_preprocessors`."""
+    features = output_features(vocabulary or default_vocabulary())
     source = seqio.FunctionDataSource(
         functools.partial(corpus_dataset_fn, corpus_seed=corpus_seed), splits=SPLITS
     )
     names = []
     for objective in ("denoise", "clm"):
-        name = f"alexatm_default_{objective}"
+        name = f"alexatm_default_{objective}{suffix}"
         add_task(name, source=source, output_features=features,
                  preprocessors=pretraining_preprocessors(objective, **preprocessing),
                  shuffle_buffer_size=shuffle_buffer_size)
         names.append(name)
     shares = objective_shares or OBJECTIVE_SHARES
-    add_mixture("alexatm_default_pretrain", [(f"alexatm_default_{o}", r) for o, r in shares.items()])
+    add_mixture(f"alexatm_default_pretrain{suffix}", [(f"alexatm_default_{o}{suffix}", r) for o, r in shares.items()])
 
     add_task(
-        "alexatm_default_fewshot_intent",
+        f"alexatm_default_fewshot_intent{suffix}",
         source=seqio.FunctionDataSource(
             functools.partial(fewshot_dataset_fn, corpus_seed=corpus_seed), splits=SPLITS
         ),
@@ -104,8 +108,9 @@ def register_default_tasks(
         ],
         shuffle_buffer_size=shuffle_buffer_size,
     )
-    names.append("alexatm_default_fewshot_intent")
+    names.append(f"alexatm_default_fewshot_intent{suffix}")
     return names
 
 
 register_default_tasks()
+register_default_tasks(vocabulary=default_3k_vocabulary(), suffix="_3k")

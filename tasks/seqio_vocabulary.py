@@ -9,6 +9,7 @@ import seqio
 import tensorflow as tf
 
 from tasks.vocabulary import (
+    DEFAULT_3K_SPM_PATH,
     DEFAULT_SPM_PATH,
     PROJECT_TOKENIZATION,
     REQUIRED_PIECES,
@@ -154,6 +155,11 @@ def get_vocabulary(
 def default_vocabulary() -> AlexaTMVocabulary:
     """The project's default vocabulary (`tasks/data/default_spm.model`, 7,000 pieces, 12 languages)."""
     return get_vocabulary(DEFAULT_SPM_PATH)
+
+
+def default_3k_vocabulary() -> AlexaTMVocabulary:
+    """The default corpus's 3,000-piece vocabulary (`tasks/data/default_spm_3k.model`): the CPU main job's."""
+    return get_vocabulary(DEFAULT_3K_SPM_PATH)
 
 
 def generation_features(vocabulary: seqio.Vocabulary) -> dict[str, seqio.Feature]:

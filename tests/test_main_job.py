@@ -64,6 +64,20 @@ def test_running_the_main_job_again_keeps_the_run_and_only_shows_the_demo(tiny_m
     assert [step for step, _ in run_dir.step_dirs(tiny_main_job.model_dir)] == [3]
 
 
+def test_finetune_tiny_starts_from_what_the_main_job_trained(tiny_main_job):
+    """gin/experiments/finetune_tiny.gin fine-tunes the main job's model (its vocabulary, shared embeddings)."""
+    finetune = run_python(
+        tiny_main_job.cwd, "-m", "alexatm_jax.train", "--gin_file=gin/experiments/finetune_tiny.gin",
+        "--gin.CHECKPOINT_PATH='runs/default_tiny'", "--gin.MODEL_DIR='runs/intent'", "--gin.TRAIN_STEPS=2",
+        "--gin.train_script.train.eval_every_steps=2", "--gin.EVAL_BATCHES=1", "--gin.BATCH_SIZE=2")
+    assert finetune.returncode == 0, finetune.stderr[-3000:]
+    assert "Training summary: steps 0 -> 2" in finetune.stdout
+    pretrained = json.loads((tiny_main_job.model_dir / "model_config.json").read_text())
+    finetuned = json.loads((tiny_main_job.cwd / "runs" / "intent" / "model_config.json").read_text())
+    assert {k: v for k, v in finetuned.items() if k != "dropout_rate"} == {
+        k: v for k, v in pretrained.items() if k != "dropout_rate"}
+
+
 def test_main_job_script_is_what_the_tests_and_readme_run():
     """The commands above are the script's; the README and CI name the script without arguments."""
     script = (REPO / "scripts" / "main_job.sh").read_text()

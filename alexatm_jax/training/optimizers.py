@@ -90,6 +90,15 @@ def is_always_frozen(names: list[str]) -> bool:
     return names[-1] in ALWAYS_FROZEN
 
 
+def without_buffer_gradients(params: Any) -> Any:
+    """`params` with `stop_gradient` on the always-frozen buffers: differentiating through it gives them zero
+    gradients without computing any. For `final_logits_bias` that was a sum over every logit of the batch, used
+    only by the `grad_norm` metric: the slowest single op in a CPU profile of the 61M step (benchmarks/RESULTS.md).
+    """
+    return jax.tree_util.tree_map_with_path(
+        lambda p, x: jax.lax.stop_gradient(x) if is_always_frozen(_names(p)) else x, params)
+
+
 def is_encoder(names: list[str]) -> bool:
     return names[0] in ENCODER_GROUPS
 

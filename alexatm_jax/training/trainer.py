@@ -22,7 +22,7 @@ import optax
 from alexatm_jax.errors import ConfigError
 from alexatm_jax.model.encoder_decoder import EncoderDecoderModel
 from alexatm_jax.partitioning import Partitioner
-from alexatm_jax.training.optimizers import Optimizer
+from alexatm_jax.training.optimizers import Optimizer, without_buffer_gradients
 
 Batch = Mapping[str, Any]
 # Per-objective sums appear when the batch has `decoder_objective_ids` (see EncoderDecoderModel.loss_fn).
@@ -131,8 +131,8 @@ class Trainer:
             dropout_rng = None if rng is None else jax.random.fold_in(rng, i)
 
             def loss_sum(q):
-                _, sums = self.model.loss_fn(q, mb, dropout_rng, label_smoothing=self.label_smoothing,
-                                             z_loss=self.z_loss)
+                _, sums = self.model.loss_fn(without_buffer_gradients(q), mb, dropout_rng,
+                                             label_smoothing=self.label_smoothing, z_loss=self.z_loss)
                 return sums["loss_sum"], sums
 
             (_, sums), grads = jax.value_and_grad(loss_sum, has_aux=True)(p)

@@ -23,6 +23,25 @@ def test_mixture_is_80_20_over_5000_examples():
     assert abs(counts[0] / 5000 - 0.8) < 0.02 and abs(counts[1] / 5000 - 0.2) < 0.02
 
 
+def test_3k_tasks_read_the_same_corpus_in_the_3k_vocabulary():
+    """`*_3k` names the same tasks with the main job's 3,000-piece vocabulary."""
+    from tasks.vocabulary import DEFAULT_3K_SPM_PATH
+
+    for name in ("alexatm_default_denoise_3k", "alexatm_default_clm_3k", "alexatm_default_fewshot_intent_3k"):
+        task = seqio.get_mixture_or_task(name)
+        assert task.output_features["targets"].vocabulary.sentencepiece_model_file == DEFAULT_3K_SPM_PATH
+    mixture = seqio.get_mixture_or_task("alexatm_default_pretrain_3k")
+    assert sorted(t.name for t in mixture.tasks) == ["alexatm_default_clm_3k", "alexatm_default_denoise_3k"]
+    tokenizer = get_tokenizer(DEFAULT_3K_SPM_PATH)
+    examples = list(mixture.get_dataset(LENGTHS, split="validation", shuffle=False).take(20).as_numpy_iterator())
+    for ex in examples:
+        assert ex["targets"].max() < 3000 and ex["targets"][-1] == tokenizer.eos_id
+    texts = [tokenizer.decode(ex["targets"].tolist()) for ex in examples]
+    assert sum(any(c.isalpha() for c in text) for text in texts) == len(texts)
+    default = seqio.get_mixture_or_task("alexatm_default_denoise").output_features["targets"].vocabulary
+    assert default.vocab_size == 7000  # the default family keeps its vocabulary
+
+
 def _batches(seed, n, skip=0):
     ds = seqio.get_dataset(
         "alexatm_default_pretrain", LENGTHS, AlexaTMFeatureConverter(decoder_start_token_id=2, pack=True),

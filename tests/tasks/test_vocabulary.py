@@ -30,6 +30,18 @@ def test_default_vocabulary_layout():
     assert 7000 <= tok.vocab_size <= 9000
 
 
+def test_3k_vocabulary_same_layout_fewer_pieces_longer_sentences():
+    """The main job's vocabulary: the default one's ids for the special pieces, 3,000 pieces, ~20% more tokens."""
+    small, default = V.get_tokenizer(V.DEFAULT_3K_SPM_PATH), V.get_tokenizer()
+    assert {p: small.sp.PieceToId(p) for p in V.TRAINED_LAYOUT} == V.TRAINED_LAYOUT
+    assert small.vocab_size == 3000
+    texts = ["Réserve une table pour deux ce soir.", "What was the final score for Celtic on Wednesday?",
+             "明日の朝7時に起こして。", "Spiel Clueso."]
+    for text in texts:
+        assert small.decode(small.encode(text)) == text
+    assert sum(len(small.encode(t)) for t in texts) > sum(len(default.encode(t)) for t in texts)
+
+
 def test_tokenizer_roundtrip_and_special_prefix():
     tok = V.get_tokenizer()
     text = "Wake me up at seven tomorrow"

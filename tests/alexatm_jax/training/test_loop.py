@@ -13,6 +13,7 @@ import signal
 
 import jax
 import numpy as np
+import optax
 import pytest
 
 import alexatm_jax
@@ -203,3 +204,24 @@ def test_microbatches_give_the_same_update(trainer):
 def test_batch_size_must_split_over_microbatches():
     with pytest.raises(ValueError, match="BATCH_SIZE=6 must be a multiple"):
         make_trainer(num_microbatches=4).check_batch_size(6)
+
+
+def test_the_frozen_buffer_gets_no_gradient_and_no_share_of_the_gradient_norm(trainer):
+    """`final_logits_bias` (a buffer) is left out of differentiation: the step's `grad_norm` is the norm of the
+    trainable parameters' gradients, and the buffer, set non-zero here so that it matters, stays as it was."""
+    state = trainer.init_state()
+    bias = np.linspace(-1.0, 1.0, CONFIG.vocab_size).astype(np.float32)
+    params = {**jax.device_get(state.params), "final_logits_bias": bias}
+    state = trainer.init_state(params)
+    batch = shard_batch(next(batches(0)), trainer.partitioner.batch_sharding)
+
+    def loss(p):
+        _, sums = trainer.model.loss_fn(p, batch, None)
+        return sums["loss_sum"] / np.maximum(float(sums["weight_sum"]), 1.0)
+
+    grads = jax.grad(loss)(params)
+    assert np.abs(grads["final_logits_bias"]).max() > 0  # differentiated, the buffer would have a gradient
+    trainable = {k: v for k, v in grads.items() if k != "final_logits_bias"}
+    new_state, metrics = trainer.train_step(state, batch)
+    assert float(metrics["grad_norm"]) == pytest.approx(float(optax.tree.norm(trainable)), rel=1e-5)
+    np.testing.assert_array_equal(jax.device_get(new_state.params["final_logits_bias"]), bias)

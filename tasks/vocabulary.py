@@ -53,7 +53,7 @@ TRAINED_LAYOUT: dict[str, int] = {
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 DEFAULT_SPM_PATH = os.path.join(DATA_DIR, "default_spm.model")
 # The same corpus in 3,000 pieces, for the CPU main job's tiny model: its LM head (vocab x d_model) is the largest
-# GEMM of the tiny step, and with 3,000 rows the step runs ~1.45x faster (benchmarks/RESULTS.md, "A 3,000-piece
+# GEMM of the tiny step, and with 3,000 rows the step runs ~1.6x faster (benchmarks/RESULTS.md, "A 3,000-piece
 # vocabulary") while sentences grow ~20% in tokens.
 DEFAULT_3K_SPM_PATH = os.path.join(DATA_DIR, "default_spm_3k.model")
 
